@@ -1,0 +1,105 @@
+package actors
+
+import (
+	"sync/atomic"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Every message the tree exchanges, sent as a pointer. Lifecycle messages
+// (*actor.Started, *actor.Terminated, …) come from protoactor itself.
+
+// Join seats Socket in the room named Room. main → Rooms, once per upgraded
+// socket. Room must already be a valid name (transport checks it).
+type Join struct {
+	Room   string
+	Socket Socket
+}
+
+// join asks a Room to spawn a Conn child for socket. Rooms → Room, for each Join.
+type join struct {
+	socket Socket
+}
+
+// MemberStarted says a Conn child is live. Conn → its Room, from the Conn's
+// *actor.Started.
+type MemberStarted struct {
+	PID *actor.PID
+}
+
+// UserCount tells a member that the room's count changed. Room → Conn, once
+// per flush; one value is shared by every recipient and never modified.
+type UserCount struct {
+	Frame  *CountFrame                 // the count this flush produced
+	Latest *atomic.Pointer[CountFrame] // the room's newest count, which a late Conn writes instead (latest wins)
+}
+
+// CountRequest asks for a room's current count. Tests and operators → Rooms,
+// which forwards it to the Room; answered with *CountResponse.
+type CountRequest struct {
+	Room string
+}
+
+// CountResponse answers CountRequest. Room (or Rooms, for a room that does not
+// exist) → requester.
+type CountResponse struct {
+	Room  string
+	Users int    // live members right now
+	Seq   uint64 // seq of the last count pushed, 0 if none
+}
+
+// RoomsRequest asks for every room's last pushed count. /api/rooms → Rooms;
+// answered with *RoomsResponse.
+type RoomsRequest struct{}
+
+// RoomsResponse answers RoomsRequest. Rooms → requester. Rooms are sorted by
+// name; empty rooms are left out.
+type RoomsResponse struct {
+	Rooms []RoomCount
+}
+
+// RoomCount is one room's count as last pushed to its members.
+type RoomCount struct {
+	Room  string
+	Users int
+}
+
+// roomFlushed reports the count a Room just pushed. Room → Rooms, after each
+// flush, so RoomsRequest needs no round trip to every room.
+type roomFlushed struct {
+	room  string
+	users int
+}
+
+// roomIdle says a Room has no members left. Room → Rooms; Rooms stops it only
+// if joins equals the Joins it has forwarded, so no Join is in flight.
+type roomIdle struct {
+	pid   *actor.PID
+	joins uint64
+}
+
+// flushDue ends a coalescing interval. The Room's timer → Room.
+type flushDue struct{}
+
+// reconcile asks a Room to rebuild its member sets from ctx.Children() and
+// push the result. Rooms (as supervisor) → Room, after resuming it from a failure.
+type reconcile struct{}
+
+// inboundText is a complete text message from the client. The Conn's read
+// goroutine → Conn.
+type inboundText struct {
+	data []byte
+}
+
+// socketEnded says the socket's read side has ended and why. The Conn's read
+// goroutine → Conn, exactly once.
+type socketEnded struct {
+	err error
+}
+
+// Timer and goroutine messages may outlive their actor; they are expected
+// dead letters, so keep them out of the dead-letter log.
+func (*flushDue) IgnoreDeadLetterLogging()    {}
+func (*inboundText) IgnoreDeadLetterLogging() {}
+func (*socketEnded) IgnoreDeadLetterLogging() {}
+func (*UserCount) IgnoreDeadLetterLogging()   {}

@@ -1,0 +1,192 @@
+package actors
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Room is the actor for one room. Its members are its live Conn children and
+// nothing else; it pushes their number to each of them, coalesced (see the
+// package comment).
+//
+// A Room is also the supervisor of its Conns (HandleFailure): a failed Conn
+// is stopped, never restarted.
+type Room struct {
+	name string
+	opts *Options
+
+	// The member sets, keyed by PID id. A Conn is in starting from its spawn
+	// until it reports *actor.Started, then in live until *actor.Terminated.
+	// Both are a mirror of ctx.Children() that reconcile can rebuild.
+	starting map[string]*actor.PID
+	live     map[string]*actor.PID
+	fresh    []*actor.PID // went live since the last flush and have not had a count yet
+	joins    uint64       // joins handled, so Rooms can tell whether one is in flight
+
+	seq       uint64                     // seq of the last flush
+	latest    atomic.Pointer[CountFrame] // the last flush, read by late Conns
+	lastUsers int                        // users in the last flush; -1 forces a push to everyone
+	changes   int                        // membership changes since the last flush
+	changedAt time.Time                  // when the first of those happened
+	lastFlush time.Time
+	timer     *time.Timer // pending flushDue; nil when none is due
+	targets   []*actor.PID
+	stopping  bool
+}
+
+func newRoom(name string, o *Options) *Room {
+	return &Room{
+		name:      name,
+		opts:      o,
+		starting:  make(map[string]*actor.PID),
+		live:      make(map[string]*actor.PID),
+		seq:       initialSeq(time.Now()),
+		lastUsers: -1,
+	}
+}
+
+// roomProps spawns a Room. A fresh Room per incarnation; Rooms resumes rather
+// than restarts a failed Room, so the producer normally runs once.
+func roomProps(name string, o *Options) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return newRoom(name, o) })
+}
+
+var flushDueMsg = &flushDue{}
+
+// Receive handles one message. State is touched only here and in
+// HandleFailure, which protoactor also runs on this actor's goroutine.
+func (r *Room) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *join:
+		r.joins++
+		pid := ctx.SpawnPrefix(connProps(r.name, msg.socket, r.opts), "conn")
+		r.starting[pid.Id] = pid
+
+	case *MemberStarted:
+		id := msg.PID.Id
+		if _, ok := r.starting[id]; !ok {
+			return // terminated before its Started report arrived, or not ours
+		}
+		delete(r.starting, id)
+		r.live[id] = msg.PID
+		r.fresh = append(r.fresh, msg.PID)
+		r.opts.Observer.Joined()
+		r.changed(ctx)
+
+	case *actor.Terminated:
+		id := msg.Who.Id
+		_, wasLive := r.live[id]
+		delete(r.live, id)
+		delete(r.starting, id)
+		if wasLive {
+			r.changed(ctx)
+		}
+		if len(r.live)+len(r.starting) == 0 && !r.stopping {
+			ctx.Send(ctx.Parent(), &roomIdle{pid: ctx.Self(), joins: r.joins})
+		}
+
+	case *flushDue:
+		r.timer = nil
+		r.flush(ctx)
+
+	case *reconcile:
+		r.rebuild(ctx)
+		r.lastUsers = -1
+		r.changed(ctx)
+
+	case *CountRequest:
+		var seq uint64
+		if f := r.latest.Load(); f != nil {
+			seq = f.Seq
+		}
+		ctx.Respond(&CountResponse{Room: r.name, Users: len(r.live), Seq: seq})
+
+	case *actor.Stopping:
+		r.stopping = true
+		if r.timer != nil {
+			r.timer.Stop()
+			r.timer = nil
+		}
+	}
+}
+
+// changed notes a membership change and flushes now if the room has been
+// quiet for a whole interval, else when the interval ends.
+func (r *Room) changed(ctx actor.Context) {
+	now := time.Now()
+	if r.changes == 0 {
+		r.changedAt = now
+	}
+	r.changes++
+	if r.stopping || r.timer != nil {
+		return
+	}
+	if wait := r.opts.FlushInterval - now.Sub(r.lastFlush); wait > 0 {
+		root, self := ctx.ActorSystem().Root, ctx.Self()
+		r.timer = time.AfterFunc(wait, func() { root.Send(self, flushDueMsg) })
+		return
+	}
+	r.flush(ctx)
+}
+
+// flush pushes the current count. If the number changed every member gets
+// it; if not (someone joined and someone left), only the members that have
+// never had a count do. The frame is encoded once and the same message goes
+// to every recipient.
+func (r *Room) flush(ctx actor.Context) {
+	if r.changes == 0 || r.stopping {
+		return
+	}
+	users := len(r.live)
+	r.targets = r.targets[:0]
+	if users != r.lastUsers {
+		for _, pid := range r.live {
+			r.targets = append(r.targets, pid)
+		}
+	} else {
+		for _, pid := range r.fresh {
+			if _, ok := r.live[pid.Id]; ok {
+				r.targets = append(r.targets, pid)
+			}
+		}
+	}
+
+	r.seq++
+	frame := newCountFrame(r.opts, r.name, users, r.seq, r.changedAt, len(r.targets))
+	r.latest.Store(frame)
+	msg := &UserCount{Frame: frame, Latest: &r.latest}
+	for _, pid := range r.targets {
+		ctx.Send(pid, msg)
+	}
+	r.opts.Observer.Flushed(len(r.targets), r.changes-1)
+	ctx.Send(ctx.Parent(), &roomFlushed{room: r.name, users: users})
+
+	clear(r.targets) // drop PIDs of members that may leave before the next flush
+	r.fresh = r.fresh[:0]
+	r.changes = 0
+	r.lastUsers = users
+	r.lastFlush = time.Now()
+}
+
+// rebuild makes the member sets match ctx.Children() again, after a failure
+// may have interrupted an update or lost a message. Every child counts as
+// live: it exists, and *actor.Started is the first message it handles, so it
+// is live or about to be (its own MemberStarted is then ignored). The push
+// that follows goes to everyone, so no member misses its first count.
+func (r *Room) rebuild(ctx actor.Context) {
+	clear(r.starting)
+	clear(r.live)
+	for _, pid := range ctx.Children() {
+		r.live[pid.Id] = pid
+	}
+}
+
+// HandleFailure makes the Room the supervisor of its Conns: a failed Conn is
+// stopped, which closes its socket with 1011 and removes it from the room.
+// Restarting it would re-run *actor.Started on the same socket.
+func (r *Room) HandleFailure(_ *actor.ActorSystem, supervisor actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason, _ any) {
+	r.opts.Logger.Error("member actor failed; stopping it", "room", r.name, "pid", child.Id, "panic", reason)
+	supervisor.StopChildren(child)
+}

@@ -1,0 +1,143 @@
+package actors
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Rooms is the registry: one per process, the parent of every Room. It spawns
+// a Room on the first Join for its name, forwards Joins and CountRequests, and
+// stops a Room once it is empty and no Join for it is in flight.
+//
+// It is also the supervisor of the Rooms (HandleFailure): a failed Room is
+// resumed, not restarted, because a restart would stop every member first.
+type Rooms struct {
+	opts    *Options
+	rooms   map[string]*roomEntry // by room name
+	names   map[string]string     // Room PID id → room name
+	members int                   // sum of every room's last pushed count
+}
+
+type roomEntry struct {
+	pid   *actor.PID
+	joins uint64 // Joins forwarded to this Room
+	users int    // its last pushed count
+}
+
+// Room failure budget: past it a Room is stopped (its members are closed with
+// 1001 and reconnect to a fresh Room) rather than resumed again.
+const (
+	roomMaxFailures   = 10
+	roomFailureWindow = 10 * time.Second
+)
+
+// NewRoomsProps returns the props to spawn the registry with, from the root
+// context. Rooms itself runs under a guardian that resumes it on failure.
+func NewRoomsProps(o Options) *actor.Props {
+	opts := o.withDefaults()
+	return actor.PropsFromProducer(
+		func() actor.Actor {
+			return &Rooms{opts: opts, rooms: make(map[string]*roomEntry), names: make(map[string]string)}
+		},
+		actor.WithGuardian(resumeGuardian),
+	)
+}
+
+// Receive handles one message. State is touched only here and in
+// HandleFailure, which protoactor also runs on this actor's goroutine.
+func (r *Rooms) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *Join:
+		e := r.rooms[msg.Room]
+		if e == nil {
+			pid := ctx.SpawnPrefix(roomProps(msg.Room, r.opts), "room-"+msg.Room+"-")
+			e = &roomEntry{pid: pid}
+			r.rooms[msg.Room] = e
+			r.names[pid.Id] = msg.Room
+			r.report()
+		}
+		e.joins++
+		ctx.Send(e.pid, &join{socket: msg.Socket})
+
+	case *roomFlushed:
+		if e := r.rooms[msg.room]; e != nil {
+			r.members += msg.users - e.users
+			e.users = msg.users
+			r.report()
+		}
+
+	case *roomIdle:
+		name := r.names[msg.pid.Id]
+		e := r.rooms[name]
+		if e == nil || e.pid.Id != msg.pid.Id || e.joins != msg.joins {
+			return // a Join is on its way to it: it is about to have a member again
+		}
+		ctx.Stop(e.pid)
+		r.forget(name, e)
+
+	case *actor.Terminated:
+		// A Room stopped without being reaped (it kept failing).
+		if name, ok := r.names[msg.Who.Id]; ok {
+			r.forget(name, r.rooms[name])
+		}
+
+	case *CountRequest:
+		if e := r.rooms[msg.Room]; e != nil {
+			ctx.Forward(e.pid)
+			return
+		}
+		ctx.Respond(&CountResponse{Room: msg.Room})
+
+	case *RoomsRequest:
+		ctx.Respond(&RoomsResponse{Rooms: r.snapshot()})
+	}
+}
+
+func (r *Rooms) forget(name string, e *roomEntry) {
+	delete(r.names, e.pid.Id)
+	if r.rooms[name] == e {
+		delete(r.rooms, name)
+		r.members -= e.users
+	}
+	r.report()
+}
+
+func (r *Rooms) report() {
+	r.opts.Observer.RoomsChanged(len(r.rooms), r.members)
+}
+
+// snapshot lists the rooms that have members, by name.
+func (r *Rooms) snapshot() []RoomCount {
+	out := make([]RoomCount, 0, len(r.rooms))
+	for name, e := range r.rooms {
+		if e.users > 0 {
+			out = append(out, RoomCount{Room: name, Users: e.users})
+		}
+	}
+	slices.SortFunc(out, func(a, b RoomCount) int { return strings.Compare(a.Room, b.Room) })
+	return out
+}
+
+// HandleFailure resumes a failed Room with its state (its members stay
+// connected) and asks it to reconcile that state with its children, since the
+// message it failed on is lost. A Room that keeps failing is stopped.
+func (r *Rooms) HandleFailure(system *actor.ActorSystem, supervisor actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason, _ any) {
+	name := r.names[child.Id]
+	rs.Fail()
+	if rs.NumberOfFailures(roomFailureWindow) > roomMaxFailures {
+		r.opts.Logger.Error("room keeps failing; stopping it", "room", name, "panic", reason)
+		supervisor.StopChildren(child)
+		return
+	}
+	r.opts.Logger.Error("room failed; resuming it", "room", name, "panic", reason)
+	supervisor.ResumeChildren(child)
+	system.Root.Send(child, &reconcile{})
+}
+
+// resumeGuardian supervises Rooms itself: resume, keeping every Room.
+var resumeGuardian = actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive {
+	return actor.ResumeDirective
+})

@@ -1,0 +1,210 @@
+// Command presence serves a live presence page: browsers join rooms over
+// WebSockets and every member sees, live and exactly, how many people are in
+// the room. See README.md and DESIGN.md.
+//
+// This file is wiring only: configuration, the actor system, the HTTP
+// server, signals and the order of shutdown. The actor tree lives in
+// actors/, the network edge in transport/; this is the one place that
+// connects them.
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.opentelemetry.io/otel/metric"
+
+	"presence/actors"
+	"presence/transport"
+)
+
+//go:embed public
+var publicFiles embed.FS
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stderr))
+}
+
+// run is the whole program: it serves until ctx ends (SIGINT/SIGTERM), then
+// shuts down in order, and returns the exit code: 0 after a clean shutdown,
+// 2 for bad settings, 1 for anything else.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "presence: %v\nRun 'presence --help' for the settings.\n", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		log.Error("cannot listen", "addr", cfg.Addr, "err", err)
+		return 1
+	}
+	a, err := newApp(cfg, log)
+	if err != nil {
+		ln.Close()
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	if err := a.serve(ctx, ln); err != nil {
+		log.Error("stopped with an error", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	level, _ := cfg.logLevel() // validated
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// app is one running server: the actor tree, the network edge, and the HTTP
+// server in front of it.
+type app struct {
+	cfg    config
+	log    *slog.Logger
+	system *actor.ActorSystem
+	rooms  *actor.PID
+	edge   *transport.Server
+	http   *http.Server
+}
+
+func newApp(cfg config, log *slog.Logger) (*app, error) {
+	metrics := transport.NewMetrics()
+	var mp metric.MeterProvider
+	if cfg.ActorMetrics {
+		var err error
+		if mp, err = metrics.ActorMeterProvider(); err != nil {
+			return nil, err
+		}
+	}
+	system := actors.NewSystem(log, mp)
+	rooms := system.Root.Spawn(actors.NewRoomsProps(actors.Options{
+		FlushInterval:  cfg.FlushInterval,
+		Frame:          transport.TextFrame,
+		MaxBadMessages: cfg.MaxBadMessages,
+		Observer:       metrics,
+		Logger:         log,
+	}))
+
+	public, err := fs.Sub(publicFiles, "public")
+	if err != nil {
+		return nil, err
+	}
+	edge, err := transport.NewServer(cfg.transport(), metrics, log, public)
+	if err != nil {
+		system.Shutdown()
+		return nil, err
+	}
+	edge.OnConnect = func(room string, c *transport.Conn) {
+		system.Root.Send(rooms, &actors.Join{Room: room, Socket: c})
+	}
+	edge.Rooms = func(ctx context.Context) ([]transport.RoomCount, error) {
+		res, err := system.Root.RequestFuture(rooms, &actors.RoomsRequest{}, 2*time.Second).Result()
+		if err != nil {
+			return nil, fmt.Errorf("ask rooms: %w", err)
+		}
+		out := []transport.RoomCount{}
+		for _, r := range res.(*actors.RoomsResponse).Rooms {
+			out = append(out, transport.RoomCount{Room: r.Room, CurrentUsers: r.Users})
+		}
+		return out, nil
+	}
+
+	return &app{
+		cfg:    cfg,
+		log:    log,
+		system: system,
+		rooms:  rooms,
+		edge:   edge,
+		http: &http.Server{
+			Handler:           edge.Handler(),
+			ReadHeaderTimeout: cfg.HandshakeTimeout,
+			IdleTimeout:       time.Minute,
+			MaxHeaderBytes:    32 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		},
+	}, nil
+}
+
+// serve serves on ln until ctx ends, then shuts down.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	served := make(chan error, 1)
+	go func() { served <- a.http.Serve(ln) }()
+	a.log.Info("serving", "addr", ln.Addr().String(), "page", "http://"+pageHost(ln.Addr())+"/")
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutting down", "cause", context.Cause(ctx))
+	case serveErr = <-served:
+		serveErr = fmt.Errorf("http: %w", serveErr)
+	}
+	a.shutdown()
+	return serveErr
+}
+
+// shutdown stops in this order, all within --shutdown-timeout:
+//  1. refuse new upgrades, /readyz → 503, let admitted upgrades reach the actors;
+//  2. stop the HTTP server: the listener closes, plain requests finish;
+//  3. stop the actor tree: every Conn closes its socket with 1001;
+//  4. wait for the sockets to finish closing (forcing the stragglers);
+//  5. stop the actor system.
+func (a *app) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+
+	a.edge.Drain()
+	if err := a.http.Shutdown(ctx); err != nil {
+		a.log.Warn("http requests still running at the shutdown deadline", "err", err)
+	}
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- a.system.Root.PoisonFuture(a.rooms).Wait() }()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		a.log.Warn("actors did not stop before the shutdown deadline")
+	}
+
+	if werr := a.edge.WaitClosed(ctx); werr != nil {
+		a.log.Warn("forced sockets closed", "err", werr)
+	}
+	a.system.Shutdown()
+	a.log.Info("stopped")
+}
+
+// pageHost names the listener so that a click on the logged URL works.
+func pageHost(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

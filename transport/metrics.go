@@ -1,0 +1,136 @@
+package transport
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+)
+
+// Namespace prefixes every presence metric.
+const Namespace = "presence"
+
+// Metrics are the presence server's own metrics, all defined here. Its
+// methods are safe for concurrent use; the ones the actors call
+// (Joined … BadMessage) make it an actors.Observer.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	connections prometheus.Gauge
+	rooms       prometheus.Gauge
+	members     prometheus.Gauge
+	joins       prometheus.Counter
+	leaves      *prometheus.CounterVec
+	flushes     prometheus.Counter
+	framesSent  prometheus.Counter
+	coalesced   prometheus.Counter
+	skipped     prometheus.Counter
+	slowDrops   prometheus.Counter
+	badMessages prometheus.Counter
+	rejections  *prometheus.CounterVec
+	pushLatency prometheus.Histogram
+}
+
+// Upgrade rejection reasons: values of presence_upgrade_rejections_total{reason}.
+const (
+	RejectBadRoom   = "bad_room"
+	RejectOrigin    = "origin"
+	RejectPerIP     = "per_ip_limit"
+	RejectDraining  = "draining"
+	RejectHandshake = "handshake"
+)
+
+// NewMetrics registers the presence metrics, and Go runtime and process
+// metrics, on a new registry.
+func NewMetrics() *Metrics {
+	reg := prometheus.NewRegistry()
+	f := func(name, help string) prometheus.Opts {
+		return prometheus.Opts{Namespace: Namespace, Name: name, Help: help}
+	}
+	m := &Metrics{
+		reg:         reg,
+		connections: prometheus.NewGauge(prometheus.GaugeOpts(f("connections", "Open WebSocket connections."))),
+		rooms:       prometheus.NewGauge(prometheus.GaugeOpts(f("rooms", "Rooms with a live Room actor."))),
+		members:     prometheus.NewGauge(prometheus.GaugeOpts(f("members", "Members in all rooms, as last pushed to them."))),
+		joins:       prometheus.NewCounter(prometheus.CounterOpts(f("joins_total", "Members that went live in a room."))),
+		leaves: prometheus.NewCounterVec(prometheus.CounterOpts(f("leaves_total",
+			"Members that left a room, by reason.")), []string{"reason"}),
+		flushes:     prometheus.NewCounter(prometheus.CounterOpts(f("count_flushes_total", "Count pushes (one per room per flush)."))),
+		framesSent:  prometheus.NewCounter(prometheus.CounterOpts(f("count_frames_sent_total", "Count frames written to sockets."))),
+		coalesced:   prometheus.NewCounter(prometheus.CounterOpts(f("counts_coalesced_total", "Membership changes folded into a later flush instead of getting a frame of their own."))),
+		skipped:     prometheus.NewCounter(prometheus.CounterOpts(f("count_frames_skipped_total", "Count frames a member skipped because it had already written a newer count (latest wins)."))),
+		slowDrops:   prometheus.NewCounter(prometheus.CounterOpts(f("slow_consumer_drops_total", "Members dropped because a write missed its deadline."))),
+		badMessages: prometheus.NewCounter(prometheus.CounterOpts(f("bad_messages_total", "Client messages answered with an error event."))),
+		rejections: prometheus.NewCounterVec(prometheus.CounterOpts(f("upgrade_rejections_total",
+			"WebSocket upgrade requests refused before upgrading, by reason.")), []string{"reason"}),
+		pushLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: Namespace,
+			Name:      "push_latency_seconds",
+			Help:      "Time from a membership change to the moment the last member of the room has been written the count that carries it.",
+			Buckets:   []float64{.001, .0025, .005, .01, .025, .05, .075, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
+	}
+	reg.MustRegister(m.connections, m.rooms, m.members, m.joins, m.leaves, m.flushes, m.framesSent,
+		m.coalesced, m.skipped, m.slowDrops, m.badMessages, m.rejections, m.pushLatency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// Show every label value from the start, so dashboards and alerts see 0, not nothing.
+	for _, r := range []string{ReasonCloseFrame, ReasonEOF, ReasonPingTimeout, ReasonWriteTimeout,
+		ReasonProtocolError, ReasonPolicy, ReasonServerClose, "shutdown", "crash"} {
+		m.leaves.WithLabelValues(r)
+	}
+	for _, r := range []string{RejectBadRoom, RejectOrigin, RejectPerIP, RejectDraining, RejectHandshake} {
+		m.rejections.WithLabelValues(r)
+	}
+	return m
+}
+
+// Registry is where the metrics live; the actor metrics are added to it too.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// ActorMeterProvider returns an OpenTelemetry meter provider whose
+// instruments are exported, through the OpenTelemetry Prometheus exporter,
+// on the same registry as the presence metrics: protoactor-go reports its
+// actor metrics (protoactor_*) through OpenTelemetry.
+func (m *Metrics) ActorMeterProvider() (metric.MeterProvider, error) {
+	exporter, err := otelprom.New(otelprom.WithRegisterer(m.reg), otelprom.WithoutScopeInfo(), otelprom.WithoutTargetInfo())
+	if err != nil {
+		return nil, fmt.Errorf("metrics: opentelemetry exporter: %w", err)
+	}
+	return sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter)), nil
+}
+
+func (m *Metrics) connOpened()            { m.connections.Inc() }
+func (m *Metrics) connClosed()            { m.connections.Dec() }
+func (m *Metrics) rejected(reason string) { m.rejections.WithLabelValues(reason).Inc() }
+
+// The actors.Observer methods.
+
+func (m *Metrics) Joined()                     { m.joins.Inc() }
+func (m *Metrics) Left(reason string)          { m.leaves.WithLabelValues(reason).Inc() }
+func (m *Metrics) FrameWritten()               { m.framesSent.Inc() }
+func (m *Metrics) FrameSkipped()               { m.skipped.Inc() }
+func (m *Metrics) SlowConsumer()               { m.slowDrops.Inc() }
+func (m *Metrics) BadMessage()                 { m.badMessages.Inc() }
+func (m *Metrics) PushLatency(d time.Duration) { m.pushLatency.Observe(d.Seconds()) }
+
+func (m *Metrics) Flushed(recipients, coalesced int) {
+	m.flushes.Inc()
+	m.coalesced.Add(float64(coalesced))
+}
+
+func (m *Metrics) RoomsChanged(rooms, members int) {
+	m.rooms.Set(float64(rooms))
+	m.members.Set(float64(members))
+}
