@@ -1,0 +1,113 @@
+package actors
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// tree is a real actor system with a Rooms registry, for one test.
+type tree struct {
+	t      *testing.T
+	system *actor.ActorSystem
+	rooms  *actor.PID
+}
+
+// newTree starts an actor system and a Rooms registry with o (a short flush
+// interval unless o sets one); both stop when the test ends.
+func newTree(t *testing.T, o Options) *tree {
+	t.Helper()
+	if o.FlushInterval == 0 {
+		o.FlushInterval = 10 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	system := NewSystem(o.Logger, nil)
+	tr := &tree{t: t, system: system, rooms: system.Root.Spawn(NewRoomsProps(o))}
+	t.Cleanup(func() {
+		if err := system.Root.PoisonFuture(tr.rooms).Wait(); err != nil {
+			t.Errorf("stopping rooms: %v", err)
+		}
+		system.Shutdown()
+	})
+	return tr
+}
+
+// join seats a new fake socket in room.
+func (tr *tree) join(room string) *fakeSocket {
+	return tr.joinHooked(room, nil)
+}
+
+// joinHooked seats a new fake socket whose writes go through hook first.
+func (tr *tree) joinHooked(room string, hook func(frame []byte) error) *fakeSocket {
+	s := newFakeSocket()
+	s.writeHook = hook
+	tr.system.Root.Send(tr.rooms, &Join{Room: room, Socket: s})
+	return s
+}
+
+// count asks the Room for its count.
+func (tr *tree) count(room string) CountResponse {
+	tr.t.Helper()
+	res, err := tr.system.Root.RequestFuture(tr.rooms, &CountRequest{Room: room}, 5*time.Second).Result()
+	if err != nil {
+		tr.t.Fatalf("CountRequest %s: %v", room, err)
+	}
+	return *res.(*CountResponse)
+}
+
+// eventually waits until cond reports true, failing the test with cond's
+// last explanation if it has not by the deadline. It polls: the conditions
+// are about many actors at once and have no single event to wait on.
+func eventually(t *testing.T, within time.Duration, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ok, why := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not true after %s: %s", within, why)
+		}
+		<-tick.C
+	}
+}
+
+// converged reports whether every socket in members shows want as its last
+// count, and names one that does not.
+func converged(members []*fakeSocket, want int) (bool, string) {
+	for i, s := range members {
+		c, ok := s.last()
+		if !ok {
+			return false, fmt.Sprintf("member %d has no count yet (want %d)", i, want)
+		}
+		if c.CurrentUsers != want {
+			return false, fmt.Sprintf("member %d shows %d, want %d", i, c.CurrentUsers, want)
+		}
+	}
+	return true, ""
+}
+
+// joinAll seats n fake sockets in room and waits until they all show n.
+func (tr *tree) joinAll(room string, n int) []*fakeSocket {
+	tr.t.Helper()
+	members := make([]*fakeSocket, n)
+	for i := range members {
+		members[i] = tr.join(room)
+	}
+	eventually(tr.t, 10*time.Second, func() (bool, string) { return converged(members, n) })
+	return members
+}

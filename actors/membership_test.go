@@ -1,0 +1,146 @@
+package actors
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestRandomChurnConvergesExactly seats thousands of fake sockets in several
+// rooms from several goroutines and makes a random share of them leave, for
+// every kind of reason, while others are still joining. At the end every
+// live member's last count is its room's true size, the Room says the same
+// when asked, and no member ever saw a seq that was not above the one before.
+func TestRandomChurnConvergesExactly(t *testing.T) {
+	tr := newTree(t, Options{})
+	rooms := []string{"lobby", "team-a", "team-b", "x.y", "z_9"}
+	reasons := []string{"close_frame", "eof", "ping_timeout", "protocol_error"}
+
+	const workers, perWorker = 4, 1500
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+
+	type member struct {
+		room string
+		s    *fakeSocket
+	}
+	var (
+		mu   sync.Mutex
+		live = map[*fakeSocket]string{}
+		all  []member
+	)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(seed, uint64(w)))
+			var mine []member
+			for range perWorker {
+				if len(mine) > 0 && rng.IntN(10) < 4 {
+					i := rng.IntN(len(mine))
+					m := mine[i]
+					mine = append(mine[:i], mine[i+1:]...)
+					mu.Lock()
+					delete(live, m.s)
+					mu.Unlock()
+					// Often before the Room has even handled its join.
+					m.s.leave(reasons[rng.IntN(len(reasons))])
+					continue
+				}
+				room := rooms[rng.IntN(len(rooms))]
+				s := tr.join(room)
+				m := member{room, s}
+				mine = append(mine, m)
+				mu.Lock()
+				live[s] = room
+				all = append(all, m)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+
+	want := map[string][]*fakeSocket{}
+	for s, room := range live {
+		want[room] = append(want[room], s)
+	}
+	t.Logf("%d joins, %d still live", len(all), len(live))
+
+	for _, room := range rooms {
+		members := want[room]
+		eventually(t, 15*time.Second, func() (bool, string) {
+			if got := tr.count(room).Users; got != len(members) {
+				return false, fmt.Sprintf("room %s: CountRequest says %d, want %d", room, got, len(members))
+			}
+			ok, why := converged(members, len(members))
+			return ok, "room " + room + ": " + why
+		})
+	}
+	for _, m := range all {
+		if p := m.s.seqProblem(); p != "" {
+			t.Fatalf("a member in %s saw %s", m.room, p)
+		}
+		if n := m.s.readLoops.Load(); n > 1 {
+			t.Fatalf("a member's ReadLoop ran %d times", n)
+		}
+	}
+}
+
+// TestJoinerFirstFrameIncludesItself checks the wire contract's first frame:
+// a joiner's first count already counts it.
+func TestJoinerFirstFrameIncludesItself(t *testing.T) {
+	tr := newTree(t, Options{})
+	members := tr.joinAll("lobby", 3)
+	late := tr.join("lobby")
+	eventually(t, 5*time.Second, func() (bool, string) {
+		_, ok := late.last()
+		return ok, "the joiner has no count yet"
+	})
+	if first := late.history()[0]; first.CurrentUsers != 4 || first.Room != "lobby" {
+		t.Fatalf("first frame %+v, want 4 users in lobby", first)
+	}
+	eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 4) })
+}
+
+// TestCoalescesBursts checks that a burst of joins reaches each member as a
+// handful of frames, not one per join.
+func TestCoalescesBursts(t *testing.T) {
+	tr := newTree(t, Options{FlushInterval: 200 * time.Millisecond})
+	first := tr.joinAll("lobby", 1)[0]
+	before := len(first.history())
+
+	var burst []*fakeSocket
+	for range 200 {
+		burst = append(burst, tr.join("lobby"))
+	}
+	all := append(burst, first)
+	eventually(t, 10*time.Second, func() (bool, string) { return converged(all, 201) })
+
+	// 200 joins arrive within a few intervals: far fewer frames than joins.
+	if got := len(first.history()) - before; got > 10 {
+		t.Fatalf("the first member got %d frames for a burst of 200 joins", got)
+	}
+}
+
+// TestEmptyRoomIsReapedAndComesBack checks that an empty room's actor goes
+// away and a later join creates it again with seqs still rising.
+func TestEmptyRoomIsReapedAndComesBack(t *testing.T) {
+	tr := newTree(t, Options{})
+	members := tr.joinAll("ephemeral", 2)
+	lastSeq := tr.count("ephemeral").Seq
+	for _, m := range members {
+		m.leave("close_frame")
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		res, err := tr.system.Root.RequestFuture(tr.rooms, &RoomsRequest{}, time.Second).Result()
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(res.(*RoomsResponse).Rooms) == 0, fmt.Sprintf("rooms: %+v", res)
+	})
+	again := tr.joinAll("ephemeral", 1)
+	if c, _ := again[0].last(); c.Seq <= lastSeq {
+		t.Fatalf("the new room's seq %d is not above the old room's %d", c.Seq, lastSeq)
+	}
+}
