@@ -12,7 +12,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m,
+		// protoactor's dead-letter log throttle: a goroutine that lives for
+		// one throttle interval (1 s) after a dead letter, such as a Stop
+		// that reaches a member which has just stopped by itself.
+		goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"))
 }
 
 // tree is a real actor system with a Rooms registry, for one test.

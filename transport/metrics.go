@@ -108,7 +108,16 @@ func (m *Metrics) ActorMeterProvider() (metric.MeterProvider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics: opentelemetry exporter: %w", err)
 	}
-	return sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter)), nil
+	// protoactor records receive durations in seconds, but OpenTelemetry's
+	// default buckets (0, 5, 10 … 10000) suit milliseconds: every message
+	// would land in the first bucket. Give the histogram seconds buckets.
+	seconds := sdkmetric.NewView(
+		sdkmetric.Instrument{Name: "protoactor_actor_message_receive_duration_seconds"},
+		sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{
+			Boundaries: []float64{1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, .001, .005, .01, .05, .1, .5, 1, 5},
+		}},
+	)
+	return sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter), sdkmetric.WithView(seconds)), nil
 }
 
 func (m *Metrics) connOpened()            { m.connections.Inc() }

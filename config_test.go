@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestHelpListsEveryFlagWithItsTwinAndDefault(t *testing.T) {
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"--help"}, env(nil), &out)
+	if code != 0 {
+		t.Fatalf("--help exited %d", code)
+	}
+	for _, want := range []string{
+		"--addr (PRESENCE_ADDR)", `(default ":8080")`,
+		"--flush-interval (PRESENCE_FLUSH_INTERVAL)", `(default "50ms")`,
+		"--ping-interval (PRESENCE_PING_INTERVAL)", `(default "25s")`,
+		"--pong-timeout (PRESENCE_PONG_TIMEOUT)", `(default "10s")`,
+		"--max-message-size (PRESENCE_MAX_MESSAGE_SIZE)", `(default "4096")`,
+		"--max-conns-per-ip (PRESENCE_MAX_CONNS_PER_IP)", `(default "1000")`,
+		"--allowed-origins (PRESENCE_ALLOWED_ORIGINS)",
+		"--actor-metrics (PRESENCE_ACTOR_METRICS)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--help does not mention %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestEnvironmentTwinsAndFlagPrecedence(t *testing.T) {
+	cfg, err := parseConfig([]string{"--ping-interval", "3s"}, env(map[string]string{
+		"PRESENCE_PING_INTERVAL":  "7s",
+		"PRESENCE_FLUSH_INTERVAL": "20ms",
+		"PRESENCE_ACTOR_METRICS":  "false",
+	}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PingInterval != 3*time.Second {
+		t.Errorf("ping interval %s: the flag should win over the environment", cfg.PingInterval)
+	}
+	if cfg.FlushInterval != 20*time.Millisecond || cfg.ActorMetrics {
+		t.Errorf("environment not applied: flush %s, actor metrics %v", cfg.FlushInterval, cfg.ActorMetrics)
+	}
+}
+
+func TestBadSettingsGetAReadableMessage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--flush-interval", "-1s"}, nil, "--flush-interval must be above 0"},
+		{[]string{"--max-message-size", "0"}, nil, "--max-message-size must be 1 to 1048576"},
+		{[]string{"--log-level", "loud"}, nil, "--log-level must be debug, info, warn or error"},
+		{nil, map[string]string{"PRESENCE_PING_INTERVAL": "soon"}, `PRESENCE_PING_INTERVAL="soon"`},
+		{[]string{"extra"}, nil, `unexpected argument "extra"`},
+		{[]string{"--no-such-flag"}, nil, "flag provided but not defined"},
+	} {
+		var out bytes.Buffer
+		if code := run(context.Background(), tc.args, env(tc.env), &out); code != 2 {
+			t.Errorf("%v %v: exit %d, want 2", tc.args, tc.env, code)
+		}
+		if !strings.Contains(out.String(), tc.want) {
+			t.Errorf("%v %v: output %q does not say %q", tc.args, tc.env, out.String(), tc.want)
+		}
+	}
+}
+
+func TestAddressInUseExitsOne(t *testing.T) {
+	s := startServer(t, nil)
+	addr := strings.TrimPrefix(s.url, "http://")
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"--addr", addr}, env(nil), &out); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if !strings.Contains(out.String(), "cannot listen") {
+		t.Fatalf("output %q does not explain", out.String())
+	}
+}

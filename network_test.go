@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestNetworkEveryKindOfLeave puts 550 real WebSocket clients, from three
+// loopback addresses, in five rooms; then in every room some leave with a
+// close frame, some vanish with a TCP reset, and some go silent (stop
+// answering pings). Every remaining client must converge on the exact count,
+// and /api/rooms and the connections gauge must agree with the truth.
+func TestNetworkEveryKindOfLeave(t *testing.T) {
+	s := startServer(t, func(c *config) {
+		c.PingInterval = time.Second
+		c.PongTimeout = time.Second
+	})
+	rooms := []string{"lobby", "alpha", "beta", "gamma", "delta"}
+	const perRoom, closers, resetters, silent = 110, 20, 20, 10
+
+	members := map[string][]*wsClient{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for r, room := range rooms {
+		for i := range perRoom {
+			wg.Go(func() {
+				c := dial(t, s, dialOptions{room: room, local: fmt.Sprintf("127.0.0.%d", 1+(r*perRoom+i)%3)})
+				mu.Lock()
+				members[room] = append(members[room], c)
+				mu.Unlock()
+			})
+		}
+	}
+	wg.Wait()
+	for _, room := range rooms {
+		eventually(t, 20*time.Second, func() (bool, string) { return allShow(members[room], perRoom) })
+	}
+
+	start := time.Now()
+	var gone []*wsClient
+	for _, room := range rooms {
+		cs := members[room]
+		for _, c := range cs[:closers] {
+			wg.Go(c.closeNormally)
+		}
+		for _, c := range cs[closers : closers+resetters] {
+			wg.Go(c.reset)
+		}
+		for _, c := range cs[closers+resetters : closers+resetters+silent] {
+			c.goSilent()
+		}
+		gone = append(gone, cs[:closers+resetters+silent]...)
+		members[room] = cs[closers+resetters+silent:]
+	}
+	wg.Wait()
+	want := perRoom - closers - resetters - silent
+	for _, room := range rooms {
+		eventually(t, 20*time.Second, func() (bool, string) { return allShow(members[room], want) })
+	}
+	t.Logf("%d clients saw the exact count %s after %d left (%d silent, dropped after ping %s + pong %s)",
+		len(rooms)*want, time.Since(start).Round(time.Millisecond), len(gone), len(rooms)*silent, time.Second, time.Second)
+
+	eventually(t, 10*time.Second, func() (bool, string) {
+		conns, counts := s.roomsAPI(t)
+		if conns != len(rooms)*want {
+			return false, fmt.Sprintf("/api/rooms connections %d, want %d", conns, len(rooms)*want)
+		}
+		for _, room := range rooms {
+			if counts[room] != want {
+				return false, fmt.Sprintf("/api/rooms %s = %d, want %d", room, counts[room], want)
+			}
+		}
+		gauge, _ := s.metric(t, "presence_connections")
+		return gauge == float64(len(rooms)*want), fmt.Sprintf("presence_connections %v, want %d", gauge, len(rooms)*want)
+	})
+	for _, c := range gone {
+		if c.isOpen() {
+			t.Fatal("a client that left (or went silent) is still connected")
+		}
+	}
+	for reason, min := range map[string]int{"close_frame": len(rooms) * closers, "eof": len(rooms) * resetters, "ping_timeout": len(rooms) * silent} {
+		v, _ := s.metric(t, fmt.Sprintf(`presence_leaves_total{reason="%s"}`, reason))
+		if int(v) != min {
+			t.Errorf("presence_leaves_total{reason=%q} = %v, want %d", reason, v, min)
+		}
+	}
+	for _, room := range rooms {
+		for _, c := range members[room] {
+			if p := c.seqProblem(); p != "" {
+				t.Fatalf("a client in %s saw %s", room, p)
+			}
+		}
+	}
+}
+
+// TestSeedLessonCheck is the seed lesson's own test: the client script
+// listens for 'user count'.
+func TestSeedLessonCheck(t *testing.T) {
+	s := startServer(t, nil)
+	status, body := s.get(t, "/public/client.js", nil)
+	if status != 200 {
+		t.Fatalf("GET /public/client.js: %d", status)
+	}
+	if !regexp.MustCompile(`(?s)socket.on.*('|")user count('|")`).MatchString(body) {
+		t.Fatal("client.js does not match /socket.on.*('|\")user count('|\")/s")
+	}
+}
