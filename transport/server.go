@@ -38,13 +38,15 @@ type Server struct {
 	public   fs.FS
 	upgrader ws.HTTPUpgrader
 
-	mu        sync.Mutex
-	draining  bool
-	upgrading sync.WaitGroup     // upgrades between admission and OnConnect
-	perAddr   map[string]int     // open sockets per client address
-	open      map[*Conn]struct{} // every socket not yet closed
-	allShut   chan struct{}      // closed once draining and open is empty
-	ready     atomic.Bool
+	mu       sync.Mutex
+	draining bool
+	upgrades int                // upgrades between admission and OnConnect
+	upgraded *sync.Cond         // signalled when upgrades drops, for Drain
+	perAddr  map[string]int     // open sockets per client address
+	open     map[*Conn]struct{} // every socket not yet closed
+	allShut  chan struct{}      // closed once draining with no upgrade under way and no socket open
+	shutDone bool               // allShut is closed
+	ready    atomic.Bool
 }
 
 // NewServer checks cfg and returns a Server that serves the page and assets
@@ -66,6 +68,7 @@ func NewServer(cfg Config, m *Metrics, log *slog.Logger, public fs.FS) (*Server,
 		open:     make(map[*Conn]struct{}),
 		allShut:  make(chan struct{}),
 	}
+	s.upgraded = sync.NewCond(&s.mu)
 	s.ready.Store(true)
 	return s, nil
 }
@@ -155,7 +158,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, status, reason, msg)
 		return
 	}
-	defer s.upgrading.Done()
+	defer s.upgradeDone()
 
 	nc, rw, _, err := s.upgrader.Upgrade(r, w)
 	if err != nil {
@@ -199,8 +202,17 @@ func (s *Server) admit(addr string) (status int, reason string) {
 		return http.StatusTooManyRequests, RejectPerIP
 	}
 	s.perAddr[addr]++
-	s.upgrading.Add(1)
+	s.upgrades++
 	return 0, ""
+}
+
+// upgradeDone ends an admitted upgrade, whether it became a Conn or not.
+func (s *Server) upgradeDone() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.upgrades--
+	s.upgraded.Broadcast()
+	s.checkAllShutLocked()
 }
 
 func (s *Server) release(addr string) {
@@ -229,7 +241,15 @@ func (s *Server) closed(c *Conn) {
 	delete(s.open, c)
 	s.releaseLocked(c.remote)
 	s.metrics.connClosed()
-	if s.draining && len(s.open) == 0 {
+	s.checkAllShutLocked()
+}
+
+// checkAllShutLocked closes allShut once draining is done with: no upgrade
+// under way that could still add a socket, and no socket open. The caller
+// holds mu.
+func (s *Server) checkAllShutLocked() {
+	if s.draining && s.upgrades == 0 && len(s.open) == 0 && !s.shutDone {
+		s.shutDone = true
 		close(s.allShut)
 	}
 }
@@ -246,14 +266,12 @@ func (s *Server) Connections() int {
 func (s *Server) Drain() {
 	s.ready.Store(false)
 	s.mu.Lock()
-	if !s.draining {
-		s.draining = true
-		if len(s.open) == 0 {
-			close(s.allShut)
-		}
+	defer s.mu.Unlock()
+	s.draining = true
+	for s.upgrades > 0 {
+		s.upgraded.Wait()
 	}
-	s.mu.Unlock()
-	s.upgrading.Wait()
+	s.checkAllShutLocked()
 }
 
 // WaitClosed waits, after Drain and after the actors have closed their

@@ -1,0 +1,189 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+)
+
+// newTestServer serves a Server on loopback whose OnConnect is onConnect.
+func newTestServer(t *testing.T, cfg Config, onConnect func(room string, c *Conn)) (*Server, *httptest.Server) {
+	t.Helper()
+	pub := fstest.MapFS{"index.html": {Data: []byte("<html>page</html>")}}
+	s, err := NewServer(cfg, NewMetrics(), slog.New(slog.NewTextHandler(io.Discard, nil)), pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.OnConnect = onConnect
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+	return s, hs
+}
+
+// readLoopInBackground is an OnConnect that reads each socket until it ends.
+func readLoopInBackground(t *testing.T) func(string, *Conn) {
+	return func(_ string, c *Conn) {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = c.ReadLoop(func([]byte) {})
+		}()
+		t.Cleanup(func() { c.shut(); <-done })
+	}
+}
+
+func dialWS(t *testing.T, hs *httptest.Server) net.Conn {
+	t.Helper()
+	nc, _, _, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws?room=lobby")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	return nc
+}
+
+// closeCodeFrom reads until the server's close frame and returns its code.
+func closeCodeFrom(t *testing.T, nc net.Conn) ws.StatusCode {
+	t.Helper()
+	_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := wsutil.ReadServerData(nc)
+		var closed wsutil.ClosedError
+		if errors.As(err, &closed) {
+			return closed.Code
+		}
+		if err != nil {
+			t.Fatalf("no close frame: %v", err)
+		}
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	res, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func TestDrainTurnsReadyzAndUpgradesAway(t *testing.T) {
+	s, hs := newTestServer(t, Config{}, readLoopInBackground(t))
+	if code, _ := get(t, hs.URL+"/readyz"); code != 200 {
+		t.Fatalf("/readyz before drain: %d", code)
+	}
+	s.Drain()
+	if code, _ := get(t, hs.URL+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz while draining: %d, want 503", code)
+	}
+	if code, _ := get(t, hs.URL+"/healthz"); code != 200 {
+		t.Fatalf("/healthz while draining: %d, want 200", code)
+	}
+	_, _, _, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws")
+	var status ws.StatusError
+	if !errors.As(err, &status) || int(status) != http.StatusServiceUnavailable {
+		t.Fatalf("upgrade while draining: %v, want 503", err)
+	}
+	if err := s.WaitClosed(context.Background()); err != nil {
+		t.Fatalf("WaitClosed with no sockets: %v", err)
+	}
+}
+
+// TestWaitClosedForcesStragglers: a socket nobody closes is sent 1001 and
+// closed when the deadline passes.
+func TestWaitClosedForcesStragglers(t *testing.T) {
+	s, hs := newTestServer(t, Config{}, readLoopInBackground(t))
+	nc := dialWS(t, hs)
+	eventuallyTrue(t, func() bool { return s.Connections() == 1 })
+
+	s.Drain()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.WaitClosed(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitClosed = %v, want the deadline error", err)
+	}
+	if code := closeCodeFrom(t, nc); code != ws.StatusGoingAway {
+		t.Fatalf("close code %d, want 1001", code)
+	}
+	if n := s.Connections(); n != 0 {
+		t.Fatalf("%d connections left", n)
+	}
+}
+
+// TestWaitClosedClosesOrphans: a socket whose ReadLoop never started (its
+// join was lost when the actors stopped) is closed with 1001 at once.
+func TestWaitClosedClosesOrphans(t *testing.T) {
+	s, hs := newTestServer(t, Config{}, func(string, *Conn) {})
+	nc := dialWS(t, hs)
+	eventuallyTrue(t, func() bool { return s.Connections() == 1 })
+	s.Drain()
+	if err := s.WaitClosed(context.Background()); err != nil {
+		t.Fatalf("WaitClosed: %v", err)
+	}
+	if code := closeCodeFrom(t, nc); code != ws.StatusGoingAway {
+		t.Fatalf("close code %d, want 1001", code)
+	}
+}
+
+// TestDrainWaitsForAdmittedUpgrades: an upgrade admitted before Drain
+// reaches OnConnect before Drain returns, and its socket is then waited for
+// like any other (no double close of the all-closed signal).
+func TestDrainWaitsForAdmittedUpgrades(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var returned atomic.Bool
+	var conn atomic.Pointer[Conn]
+	s, hs := newTestServer(t, Config{}, func(_ string, c *Conn) {
+		conn.Store(c)
+		close(entered)
+		<-release
+		returned.Store(true)
+	})
+	go dialWS(t, hs)
+	<-entered
+
+	drained := make(chan struct{})
+	go func() { s.Drain(); close(drained) }()
+	select {
+	case <-drained:
+		t.Fatal("Drain returned while an admitted upgrade had not reached OnConnect's end")
+	case <-time.After(20 * time.Millisecond): // a bounded check that Drain is still waiting
+	}
+	close(release)
+	<-drained
+	if !returned.Load() {
+		t.Fatal("Drain returned before OnConnect did")
+	}
+	_ = conn.Load().Close(uint16(ws.StatusGoingAway), "bye")
+	if err := s.WaitClosed(context.Background()); err != nil {
+		t.Fatalf("WaitClosed: %v", err)
+	}
+}
+
+// eventuallyTrue waits for cond, polling, for up to ten seconds.
+func eventuallyTrue(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		<-tick.C
+	}
+}

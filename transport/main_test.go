@@ -1,0 +1,13 @@
+package transport
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests if any goroutine (a reader, a pinger,
+// an HTTP connection) outlives them.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
