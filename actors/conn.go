@@ -1,9 +1,7 @@
 package actors
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -159,18 +157,10 @@ func (c *Conn) stopped() {
 		}
 	}
 	c.opts.Observer.Left(c.reason)
-	c.opts.Logger.Log(context.Background(), leaveLogLevel(c.reason), "member left", "room", c.room, "reason", c.reason)
-}
-
-// leaveLogLevel keeps ordinary leaves out of an operator's way and shows the
-// ones that point at a network or client problem.
-func leaveLogLevel(reason string) slog.Level {
-	switch reason {
-	case "close_frame", "eof", ReasonShutdown, ReasonCrash: // crash: the Room already logged the panic
-		return slog.LevelDebug
-	default:
-		return slog.LevelInfo
-	}
+	// One line per connection, at its end. Debug: leaves are routine, and
+	// their rates by reason are in presence_leaves_total; a crash has
+	// already been logged as an error by the Room.
+	c.opts.Logger.Debug("member left", "room", c.room, "reason", c.reason)
 }
 
 func truncate(s string, n int) string {
