@@ -34,11 +34,10 @@ type Conn struct {
 	end      *LeaveError // the first reason the socket ended (guarded by endMu)
 	shutOnce sync.Once
 	onShut   func() // runs once, after nc is closed
-	done     chan struct{}
 }
 
 func newConn(nc net.Conn, src io.Reader, cfg *Config, remote string, onShut func()) *Conn {
-	return &Conn{nc: nc, src: src, cfg: cfg, remote: remote, onShut: onShut, done: make(chan struct{})}
+	return &Conn{nc: nc, src: src, cfg: cfg, remote: remote, onShut: onShut}
 }
 
 // RemoteAddr is the client's address as the server saw it.
@@ -190,7 +189,6 @@ func (c *Conn) ended() *LeaveError {
 func (c *Conn) shut() {
 	c.shutOnce.Do(func() {
 		_ = c.nc.Close()
-		close(c.done)
 		if c.onShut != nil {
 			c.onShut()
 		}
