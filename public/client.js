@@ -16,6 +16,9 @@
  *                                                   {code: 'invalid_room'} before connecting
  *   'state'        ('connecting' | 'connected' | 'reconnecting' | 'closed')
  *
+ * socket.reconnect() tries at once instead of waiting out the backoff (for a
+ * "Retry now" button, or the browser's 'online' event); socket.close() ends it.
+ *
  * It reconnects with capped exponential backoff and jitter, and ignores a
  * count whose seq is not newer than the last one it saw on that connection.
  */
@@ -31,6 +34,16 @@
     return typeof name === 'string' && ROOM.test(name);
   }
 
+  // roomProblem says what is wrong with a name validRoom refuses, in words a
+  // user can act on (the server's 400 is not readable from a browser).
+  function roomProblem(name) {
+    var rule = 'Room names are 1 to 64 of A-Z, a-z, 0-9, ".", "_" and "-"';
+    if (typeof name !== 'string' || name === '') return rule + '; this one is empty.';
+    if (name.length > 64) return rule + '; this one is ' + name.length + ' characters long.';
+    var bad = name.match(/[^A-Za-z0-9._-]/)[0];
+    return rule + '; this one contains ' + (bad === ' ' ? 'a space' : '"' + bad + '"') + '.';
+  }
+
   function Socket(options) {
     this.room = options.room || 'lobby';
     this.url = options.url || defaultURL(this.room);
@@ -43,6 +56,7 @@
     this.ws = null;
     this.timer = null;
     this.closedByUser = false;
+    this.suspended = false;
     var self = this;
     if (!validRoom(this.room)) {
       this.state = 'closed';
@@ -50,12 +64,18 @@
       setTimeout(function () {
         self.emit('error', {
           code: 'invalid_room',
-          message: 'Room names are 1 to 64 of A-Z, a-z, 0-9, ".", "_" and "-".'
+          message: roomProblem(self.room)
         });
         self.emit('state', 'closed');
       }, 0);
       return;
     }
+    // A page that is left (a navigation; the back/forward cache keeps a
+    // page's sockets open) must take its socket along, or the room would go
+    // on counting someone who is gone; a page restored from the cache
+    // connects again.
+    global.addEventListener('pagehide', function () { self.suspend(); });
+    global.addEventListener('pageshow', function (e) { if (e.persisted) self.resume(); });
     setTimeout(function () { self.open(); }, 0);
   }
 
@@ -94,8 +114,34 @@
     this.setState('closed');
   };
 
+  // reconnect skips the rest of the backoff wait and tries now.
+  Socket.prototype.reconnect = function () {
+    if (this.closedByUser || this.ws || this.state !== 'reconnecting') return;
+    clearTimeout(this.timer);
+    this.open();
+  };
+
+  // suspend closes the socket while the page is hidden away, with no
+  // reconnect until resume.
+  Socket.prototype.suspend = function () {
+    if (this.closedByUser || this.state === 'closed') return;
+    this.suspended = true;
+    clearTimeout(this.timer);
+    var ws = this.ws;
+    this.ws = null; // so that its onclose is ignored
+    if (ws) ws.close(1000, 'page hidden');
+  };
+
+  Socket.prototype.resume = function () {
+    if (!this.suspended) return;
+    this.suspended = false;
+    this.attempt = 0;
+    this.setState('connecting');
+    this.open();
+  };
+
   Socket.prototype.open = function () {
-    if (this.closedByUser) return;
+    if (this.closedByUser || this.suspended) return;
     var self = this;
     var ws = new global.WebSocket(this.url);
     this.ws = ws;
