@@ -18,7 +18,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
+	// The browser tests share one Chromium; it is closed before the check.
+	goleak.VerifyTestMain(runThenCloseBrowser{m},
 		// protoactor's dead-letter log throttle: a goroutine that lives for
 		// one throttle interval (1 s) after a dead letter, such as a Stop
 		// that reaches a member which has just stopped by itself.
@@ -74,6 +75,21 @@ func startServer(t testing.TB, mutate func(*config)) *testServer {
 	t.Cleanup(func() { s.stop() })
 	return s
 }
+
+// startServerAt is startServer on a fixed address (host:port), e.g. that of
+// a server that has just stopped, to bring it back where clients reconnect.
+func startServerAt(t testing.TB, addr string, mutate func(*config)) *testServer {
+	t.Helper()
+	return startServer(t, func(c *config) {
+		if mutate != nil {
+			mutate(c)
+		}
+		c.Addr = addr
+	})
+}
+
+// addr is the server's listening address, host:port.
+func (s *testServer) addr() string { return strings.TrimPrefix(s.url, "http://") }
 
 // stop shuts the server down as SIGTERM would and waits for it.
 func (s *testServer) stop() error {

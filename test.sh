@@ -18,5 +18,16 @@ as_root() {
 
 # --- tools the tests need ---------------------------------------------------
 
+# Headless Chromium drives the page in the browser tests (browser_test.go).
+# It comes from Debian's package: test frameworks cannot download browsers
+# here. PRESENCE_BROWSER_TESTS=required turns the tests' skip-when-missing
+# into a failure, so this run cannot pass without them.
+if [ -z "${PRESENCE_CHROMIUM:-}" ] && ! have chromium; then
+	echo "test.sh: installing chromium for the browser tests" >&2
+	as_root apt-get update -q
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+fi
+export PRESENCE_BROWSER_TESTS=required
+
 # --- the Go tests -----------------------------------------------------------
 go test -race -shuffle=on -count=1 "$@" ./...
