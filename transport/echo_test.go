@@ -9,7 +9,6 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
-
 )
 
 // echoServer is a transport.Server whose sockets run the real ReadLoop with a

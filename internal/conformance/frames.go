@@ -44,13 +44,13 @@ func rawFrame(fin bool, rsv byte, op ws.OpCode, masked bool, payload []byte) []b
 	return b.Bytes()
 }
 
-func text(p []byte) []byte          { return frame(true, 0, opText, p) }
-func textS(s string) []byte         { return text([]byte(s)) }
-func binaryFrame(p []byte) []byte   { return frame(true, 0, opBinary, p) }
-func ping(p []byte) []byte          { return frame(true, 0, opPing, p) }
-func pingS(s string) []byte         { return ping([]byte(s)) }
-func pong(p []byte) []byte          { return frame(true, 0, opPong, p) }
-func first(p []byte) []byte         { return frame(false, 0, opText, p) }
+func text(p []byte) []byte           { return frame(true, 0, opText, p) }
+func textS(s string) []byte          { return text([]byte(s)) }
+func binaryFrame(p []byte) []byte    { return frame(true, 0, opBinary, p) }
+func ping(p []byte) []byte           { return frame(true, 0, opPing, p) }
+func pingS(s string) []byte          { return ping([]byte(s)) }
+func pong(p []byte) []byte           { return frame(true, 0, opPong, p) }
+func first(p []byte) []byte          { return frame(false, 0, opText, p) }
 func cont(fin bool, p []byte) []byte { return frame(fin, 0, opCont, p) }
 
 // closeFrame is a close frame with a status code and a reason.

@@ -15,7 +15,7 @@ const kosme = "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"
 
 func utf8Cases() []Case {
 	const hello = "Hello-\xc2\xb5@\xc3\x9f\xc3\xb6\xc3\xa4\xc3\xbc\xc3\xa0\xc3\xa1-UTF-8!!" // Hello-µ@ßöäüàá-UTF-8!!
-	invalid := kosme + "\xed\xa0\x80" + "edited"                                           // a UTF-16 surrogate in the middle
+	invalid := kosme + "\xed\xa0\x80" + "edited"                                            // a UTF-16 surrogate in the middle
 	out := []Case{
 		once("6.1.1", "empty text message", text(nil)).echo(""),
 		once("6.1.2", "empty text message in three empty fragments", first(nil), cont(false, nil), cont(true, nil)).echo(""),
@@ -150,8 +150,8 @@ func kuhnGroups() [][]utf8Vector {
 		{v("\xed\x9f\xbf"), v("\xee\x80\x80"), v("\xef\xbf\xbd"), v("\xf4\x8f\xbf\xbf"), x("\xf4\x90\x80\x80")},
 		// 6.12 unexpected continuation bytes
 		{x("\x80"), x("\xbf"), x("\x80\xbf"), x("\x80\xbf\x80"), x("\x80\xbf\x80\xbf"), x("\x80\xbf\x80\xbf\x80"), x("\x80\xbf\x80\xbf\x80\xbf"), {false, conts}},
-		lonely,   // 6.13
-		missingV, // 6.14
+		lonely,                    // 6.13
+		missingV,                  // 6.14
 		{{false, concat.Bytes()}}, // 6.15
 		// 6.16 impossible bytes
 		{x("\xfe"), x("\xff"), x("\xfe\xfe\xff\xff")},
