@@ -161,6 +161,7 @@ type page struct {
 
 	mu         sync.Mutex
 	exceptions []string // uncaught JavaScript exceptions
+	console    []string // console.log and the like, "log: text"
 }
 
 // pageSetup runs in a new tab before the first navigation (viewport, media).
@@ -196,24 +197,38 @@ func openPage(t *testing.T, name, url string, setup ...pageSetup) *page {
 	case <-time.After(pageLoadTimeout):
 		t.Fatalf("%s: no new tab within %s", name, pageLoadTimeout)
 	}
-	go p.collectExceptions(chromedp.Console(ctx))
+	go p.collectConsole(chromedp.Console(ctx))
 	if err := p.do(pageLoadTimeout, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("%s: load %s: %v", name, url, err)
 	}
 	return p
 }
 
-func (p *page) collectExceptions(messages func(func(chromedp.ConsoleMessage, error) bool)) {
+func (p *page) collectConsole(messages func(func(chromedp.ConsoleMessage, error) bool)) {
 	for m, err := range messages {
 		if err != nil {
 			return // the tab closed
 		}
+		p.mu.Lock()
 		if m.IsException() {
-			p.mu.Lock()
 			p.exceptions = append(p.exceptions, m.String())
-			p.mu.Unlock()
+		} else {
+			p.console = append(p.console, m.String())
+		}
+		p.mu.Unlock()
+	}
+}
+
+// consoleHas reports whether the page wrote line to its console.
+func (p *page) consoleHas(line string) (bool, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.console {
+		if l == line {
+			return true, ""
 		}
 	}
+	return false, fmt.Sprintf("%s: no %q in the console: %q", p.name, line, p.console)
 }
 
 // do runs actions in the tab within d.

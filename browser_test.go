@@ -39,6 +39,12 @@ func TestBrowserRoomCounts(t *testing.T) {
 		t.Errorf("lobby page shows %s; want room lobby, title with (3), note about 2 others", v)
 	}
 	other.waitCount(1)
+	// Everything the page loaded came from the server itself.
+	for _, u := range eval[[]string](lobby[0], `performance.getEntriesByType('resource').map(e => e.name)`) {
+		if !strings.HasPrefix(u, s.url+"/") {
+			t.Errorf("the page loaded %s, which is not from the server", u)
+		}
+	}
 
 	lobby[2].close()
 	for _, p := range lobby[:2] {
@@ -350,4 +356,44 @@ func TestBrowserScreenshot(t *testing.T) {
 		}
 		t.Logf("wrote the screenshot to %s", file)
 	}
+}
+
+// TestBrowserReadmeClientExample runs the README's client.js example as it
+// is written, in a page of the server's own origin, and reads its console.
+func TestBrowserReadmeClientExample(t *testing.T) {
+	needBrowser(t)
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## The browser client")
+	_, rest, ok2 := strings.Cut(rest, "```html\n")
+	example, _, ok3 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README.md has no html example under \"## The browser client\"")
+	}
+
+	// The example's page and the server on one origin: the server's routes,
+	// plus the example at /example.
+	s := startServer(t, nil)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /example", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, "<!doctype html>\n<title>example</title>\n"+example)
+	})
+	mux.Handle("/", s.app.http.Handler)
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
+
+	p := openPage(t, "example", site.URL+"/example")
+	eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: connected") })
+	eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: 1 people in lobby") })
+	other := openPage(t, "page", site.URL+"/")
+	other.waitCount(2)
+	eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: 2 people in lobby") })
+
+	if err := s.stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: disconnected 1001 reconnecting: true") })
 }
