@@ -1,0 +1,43 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"presence/internal/conformance"
+)
+
+// TestConformanceProductionServer runs the RFC 6455 table against the real
+// server, which has no echo: a valid text message must be answered (with an
+// error event, since no client event is defined) and keep the connection
+// open, an invalid one must fail it with the code the RFC names, and pongs
+// and closing handshakes must be exactly as in the echo run
+// (transport.TestConformance). A member who stays in the room throughout
+// must see nobody else's bad frames: it stays connected and the count comes
+// back to 1 after every row.
+func TestConformanceProductionServer(t *testing.T) {
+	s := startServer(t, func(c *config) {
+		c.RateLimit, c.RateBurst = 1e6, 1_000_000 // several rows send bursts of frames
+		c.MaxBadMessages = 1000                  // every valid row is answered with an error event
+		c.PingInterval = time.Hour               // no keep-alive pings in the middle of a row
+	})
+	observer := dial(t, s, dialOptions{room: "conformance"})
+	eventually(t, 10*time.Second, func() (bool, string) { return allShow([]*wsClient{observer}, 1) })
+
+	for _, c := range conformance.All() {
+		t.Run(c.ID, func(t *testing.T) {
+			conformance.Run(t, s.wsURL+"/ws?room=conformance", conformance.Server, c)
+		})
+	}
+
+	eventually(t, 10*time.Second, func() (bool, string) { return allShow([]*wsClient{observer}, 1) })
+	if !observer.isOpen() {
+		t.Fatal("the observer was disconnected by other members' frames")
+	}
+	if p := observer.seqProblem(); p != "" {
+		t.Fatalf("the observer saw %s", p)
+	}
+	if conns, rooms := s.roomsAPI(t); conns != 1 || rooms["conformance"] != 1 {
+		t.Fatalf("/api/rooms: %d connections, rooms %v; want only the observer", conns, rooms)
+	}
+}
