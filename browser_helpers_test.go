@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
@@ -42,7 +44,6 @@ var shared struct {
 	cancel      context.CancelFunc
 	allocCancel context.CancelFunc
 	dataDir     string
-	version     string
 	err         error
 }
 
@@ -114,13 +115,13 @@ func startBrowser(path string) {
 		shared.err = err
 		return
 	}
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[string]("navigator.userAgent"))
+	v, err := chromedp.CallBrowser(ctx, browser.GetVersion, cdp.Empty{})
 	if err != nil {
 		shared.err = err
 		return
 	}
-	shared.version = v
-	fmt.Fprintf(os.Stderr, "browser: %s (started in %s)\n", v, time.Since(began).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "browser: %s, DevTools protocol %s, %s, started in %s\n",
+		v.Product, v.ProtocolVersion, path, time.Since(began).Round(time.Millisecond))
 }
 
 // closeBrowser ends the shared browser and waits for its goroutines and
