@@ -18,8 +18,8 @@ import (
 func TestConformanceProductionServer(t *testing.T) {
 	s := startServer(t, func(c *config) {
 		c.RateLimit, c.RateBurst = 1e6, 1_000_000 // several rows send bursts of frames
-		c.MaxBadMessages = 1000                  // every valid row is answered with an error event
-		c.PingInterval = time.Hour               // no keep-alive pings in the middle of a row
+		c.MaxBadMessages = 1000                   // every valid row is answered with an error event
+		c.PingInterval = time.Hour                // no keep-alive pings in the middle of a row
 	})
 	observer := dial(t, s, dialOptions{room: "conformance"})
 	eventually(t, 10*time.Second, func() (bool, string) { return allShow([]*wsClient{observer}, 1) })
