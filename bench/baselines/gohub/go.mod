@@ -1,0 +1,5 @@
+module presence/bench/baselines/gohub
+
+go 1.26.8
+
+require github.com/gorilla/websocket v1.5.3

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"fmt"
+	"html"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Hand-made SVG line charts: few points, a handful of series, no
+// dependency. The report draws count-propagation latency and memory per
+// connection against N for every server.
+
+type point struct{ x, y float64 }
+
+type series struct {
+	name   string
+	color  string
+	dashed bool
+	points []point
+}
+
+type chartSpec struct {
+	title, xLabel, yLabel string
+	logY                  bool
+	note                  string // a line under the plot, e.g. what is missing and why
+	series                []series
+}
+
+type chartFile struct{ file, svg string }
+
+var palette = map[string]string{"ours": "#1b7837", "gohub": "#2166ac", "socketio": "#b2182b"}
+var spare = []string{"#762a83", "#e08214", "#35978f", "#8c510a"}
+
+func (r *report) color(label string, i int) string {
+	if c, ok := palette[label]; ok {
+		return c
+	}
+	return spare[i%len(spare)]
+}
+
+// charts builds the report's charts from ramp (latency) and idle (memory)
+// results.
+func (r *report) charts() []chartFile {
+	var out []chartFile
+	var lat []series
+	var missing []string
+	for i, l := range r.labels {
+		p50 := series{name: l + " p50", color: r.color(l, i)}
+		p99 := series{name: l + " p99", color: r.color(l, i), dashed: true}
+		for _, n := range r.sizes("ramp") {
+			runs := r.runs("ramp", n, l)
+			if len(runs) == 0 {
+				continue
+			}
+			v50 := rampFigures[4].value(runs)
+			v99 := rampFigures[6].value(runs)
+			if math.IsNaN(v50.median) || math.IsInf(v50.median, 0) {
+				missing = append(missing, fmt.Sprintf("%s at N=%d", l, n))
+				continue
+			}
+			p50.points = append(p50.points, point{float64(n), v50.median})
+			p99.points = append(p99.points, point{float64(n), v99.median})
+		}
+		if len(p50.points) > 0 {
+			lat = append(lat, p50, p99)
+		}
+	}
+	if len(lat) > 0 {
+		note := "Change (one join or leave) → the last member reads the new count; median of runs."
+		if len(missing) > 0 {
+			note += " Not measured (the room never settled in time): " + strings.Join(missing, ", ") + "."
+		}
+		out = append(out, chartFile{"latency.svg", lineChart(chartSpec{
+			title: "Count-propagation latency vs room size", xLabel: "members in the room (N)", yLabel: "latency (ms, log scale)",
+			logY: true, note: note, series: lat,
+		})})
+	}
+
+	var mem []series
+	missing = nil
+	for i, l := range r.labels {
+		s := series{name: l, color: r.color(l, i)}
+		for _, n := range r.sizes("idle") {
+			runs := r.runs("idle", n, l)
+			if len(runs) == 0 {
+				continue
+			}
+			v := idleFigures[0].value(runs)
+			if math.IsNaN(v.median) {
+				missing = append(missing, fmt.Sprintf("%s at N=%d", l, n))
+				continue
+			}
+			s.points = append(s.points, point{float64(n), v.median})
+		}
+		if len(s.points) > 0 {
+			mem = append(mem, s)
+		}
+	}
+	if len(mem) > 0 {
+		note := "Server RSS growth / N, N idle members in one room; median of runs."
+		if len(missing) > 0 {
+			note += " Not measured: " + strings.Join(missing, ", ") + "."
+		}
+		out = append(out, chartFile{"memory.svg", lineChart(chartSpec{
+			title: "Server memory per idle connection vs N", xLabel: "idle members (N)", yLabel: "KiB per connection (RSS)",
+			note: note, series: mem,
+		})})
+	}
+	return out
+}
+
+// lineChart renders spec as a standalone SVG document.
+func lineChart(spec chartSpec) string {
+	const (
+		width, height          = 720, 440
+		left, right, top, bott = 70, 190, 40, 80
+	)
+	pw, ph := float64(width-left-right), float64(height-top-bott)
+	var xs, ys []float64
+	for _, s := range spec.series {
+		for _, p := range s.points {
+			xs = append(xs, p.x)
+			if !spec.logY || p.y > 0 {
+				ys = append(ys, p.y)
+			}
+		}
+	}
+	if len(xs) == 0 || len(ys) == 0 {
+		return `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>`
+	}
+	xmax := niceCeil(slices.Max(xs))
+	var ymin, ymax float64
+	var yticks []float64
+	if spec.logY {
+		ymin = math.Pow(10, math.Floor(math.Log10(slices.Min(ys))))
+		ymax = math.Pow(10, math.Ceil(math.Log10(slices.Max(ys))))
+		if ymax <= ymin {
+			ymax = ymin * 10
+		}
+		for t := ymin; t <= ymax*1.0001; t *= 10 {
+			yticks = append(yticks, t)
+		}
+	} else {
+		ymax = niceCeil(slices.Max(ys) * 1.1)
+		for i := 0; i <= 5; i++ {
+			yticks = append(yticks, ymax*float64(i)/5)
+		}
+	}
+	px := func(x float64) float64 { return float64(left) + pw*x/xmax }
+	py := func(y float64) float64 {
+		if spec.logY {
+			return float64(top) + ph*(1-(math.Log10(y)-math.Log10(ymin))/(math.Log10(ymax)-math.Log10(ymin)))
+		}
+		return float64(top) + ph*(1-y/ymax)
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
+	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
+	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="15" font-weight="bold">%s</text>`+"\n", left, esc(spec.title))
+	// Grid and y ticks.
+	for _, t := range yticks {
+		y := py(t)
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#ddd"/>`+"\n", left, y, float64(left)+pw, y)
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", left-6, y+4, tickText(t))
+	}
+	// x ticks: the measured Ns.
+	var xticks []float64
+	for _, x := range xs {
+		if !slices.Contains(xticks, x) {
+			xticks = append(xticks, x)
+		}
+	}
+	for _, t := range xticks {
+		x := px(t)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%.1f" stroke="#eee"/>`+"\n", x, top, x, float64(top)+ph)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", x, float64(top)+ph+16, tickText(t))
+	}
+	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.0f" height="%.0f" fill="none" stroke="#333"/>`+"\n", left, top, pw, ph)
+	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", float64(left)+pw/2, float64(top)+ph+36, esc(spec.xLabel))
+	fmt.Fprintf(&b, `<text transform="translate(16 %.1f) rotate(-90)" text-anchor="middle">%s</text>`+"\n", float64(top)+ph/2, esc(spec.yLabel))
+	// Series and legend.
+	for i, s := range spec.series {
+		dash := ""
+		if s.dashed {
+			dash = ` stroke-dasharray="6 4"`
+		}
+		var pts []string
+		for _, p := range s.points {
+			if spec.logY && p.y <= 0 {
+				continue
+			}
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(p.x), py(p.y)))
+		}
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2"%s points="%s"/>`+"\n", s.color, dash, strings.Join(pts, " "))
+		for _, p := range pts {
+			x, y, _ := strings.Cut(p, ",")
+			fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3.5" fill="%s"/>`+"\n", x, y, s.color)
+		}
+		ly := top + 10 + i*20
+		lx := width - right + 15
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2"%s/>`+"\n", lx, ly, lx+24, ly, s.color, dash)
+		fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`+"\n", lx+30, ly+4, esc(s.name))
+	}
+	// The note, wrapped.
+	for i, line := range wrap(spec.note, 110) {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" fill="#555">%s</text>`+"\n", 10, height-22+i*13-13*(len(wrap(spec.note, 110))-1), esc(line))
+	}
+	b.WriteString("</svg>\n")
+	return b.String()
+}
+
+// niceCeil rounds x up to 1, 2 or 5 times a power of ten.
+func niceCeil(x float64) float64 {
+	if x <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(x)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= x {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+func tickText(v float64) string {
+	switch {
+	case v >= 1000 && math.Mod(v, 1000) == 0:
+		return fmt.Sprintf("%gk", v/1000)
+	case v >= 1:
+		return fmt.Sprintf("%g", math.Round(v*10)/10)
+	}
+	return fmt.Sprintf("%g", v)
+}
+
+func esc(s string) string { return html.EscapeString(s) }
+
+func wrap(s string, width int) []string {
+	var lines []string
+	var cur string
+	for _, w := range strings.Fields(s) {
+		if len(cur)+len(w)+1 > width && cur != "" {
+			lines = append(lines, cur)
+			cur = ""
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += w
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}
