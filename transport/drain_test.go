@@ -153,8 +153,21 @@ func TestDrainWaitsForAdmittedUpgrades(t *testing.T) {
 		<-release
 		returned.Store(true)
 	})
-	go dialWS(t, hs)
+	dialed := make(chan net.Conn, 1)
+	go func() {
+		// Not dialWS: t.Fatal must not run on this goroutine.
+		nc, _, _, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws")
+		if err != nil {
+			close(entered) // unblock the test, which then fails on the missing socket
+			dialed <- nil
+			return
+		}
+		dialed <- nc
+	}()
 	<-entered
+	if conn.Load() == nil {
+		t.Fatal("the upgrade did not reach OnConnect")
+	}
 
 	drained := make(chan struct{})
 	go func() { s.Drain(); close(drained) }()
@@ -171,6 +184,9 @@ func TestDrainWaitsForAdmittedUpgrades(t *testing.T) {
 	_ = conn.Load().Close(uint16(ws.StatusGoingAway), "bye")
 	if err := s.WaitClosed(context.Background()); err != nil {
 		t.Fatalf("WaitClosed: %v", err)
+	}
+	if nc := <-dialed; nc != nil {
+		nc.Close()
 	}
 }
 
