@@ -51,6 +51,7 @@ func runChurn(ctx context.Context, o *options) (err error) {
 		memberS += cr.MemberSeconds
 		gaps.merge(cr.Gaps)
 		end = max(end, cr.WindowEnd)
+		c.MaxPerMemberS = max(c.MaxPerMemberS, cr.MaxPerSecond)
 		for _, e := range cr.Errors {
 			r.res.problem("churn join: %s", e)
 		}

@@ -30,8 +30,11 @@ func (w *worker) churn(ctx context.Context, r request) churnResult {
 		sem      = make(chan struct{}, 64)
 		errMu    sync.Mutex
 	)
+	// A tick does every change that is due by now, so a late tick (a busy
+	// machine) catches up instead of lowering the rate.
 	ticker := time.NewTicker(time.Duration(float64(time.Second) / r.Rate))
 	defer ticker.Stop()
+	changes := 0
 loop:
 	for {
 		select {
@@ -41,41 +44,25 @@ loop:
 			if now.After(end) {
 				break loop
 			}
-		}
-		w.mu.Lock()
-		picked := w.pickLocked(1)
-		w.mu.Unlock()
-		for _, c := range picked {
-			c.leaveClean()
-			res.Leaves++
-		}
-		select {
-		case sem <- struct{}{}:
-		default:
-			failures.Add(1)
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			c, err := w.dialClient(ctx, w.pickIP())
-			if err != nil {
-				failures.Add(1)
-				errMu.Lock()
-				if len(res.Errors) < 3 && !slices.Contains(res.Errors, err.Error()) {
-					res.Errors = append(res.Errors, err.Error())
+			due := int(now.Sub(start).Seconds() * r.Rate)
+			for ; changes < due; changes++ {
+				res.Leaves += w.churnLeave()
+				if !w.churnJoin(ctx, &wg, sem, func(err error) {
+					failures.Add(1)
+					errMu.Lock()
+					defer errMu.Unlock()
+					if len(res.Errors) < 3 && !slices.Contains(res.Errors, err.Error()) {
+						res.Errors = append(res.Errors, err.Error())
+					}
+				}, func() { joins.Add(1) }) {
+					failures.Add(1)
 				}
-				errMu.Unlock()
-				return
 			}
-			joins.Add(1)
-			w.mu.Lock()
-			w.live = append(w.live, c)
-			w.all = append(w.all, c)
-			w.mu.Unlock()
-		})
+		}
 	}
 	wg.Wait()
 	res.Joins, res.JoinFailures = int(joins.Load()), int(failures.Load())
+	res.MaxPerSecond = w.maxPerSecond()
 
 	ws, we := start.UnixNano(), min(end.UnixNano(), time.Now().UnixNano())
 	res.WindowStart, res.WindowEnd = ws, we
@@ -94,4 +81,51 @@ loop:
 	w.mu.Unlock()
 	res.Gaps = w.gaps.snapshot()
 	return res
+}
+
+// churnLeave closes one random member cleanly; it returns how many left.
+func (w *worker) churnLeave() int {
+	w.mu.Lock()
+	picked := w.pickLocked(1)
+	w.mu.Unlock()
+	for _, c := range picked {
+		c.leaveClean()
+	}
+	return len(picked)
+}
+
+// churnJoin starts one join on its own goroutine, unless sem is full (it
+// then reports false: too many joins are already in flight).
+func (w *worker) churnJoin(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}, failed func(error), joined func()) bool {
+	select {
+	case sem <- struct{}{}:
+	default:
+		return false
+	}
+	wg.Go(func() {
+		defer func() { <-sem }()
+		c, err := w.dialClient(ctx, w.pickIP())
+		if err != nil {
+			failed(err)
+			return
+		}
+		joined()
+		w.mu.Lock()
+		w.live = append(w.live, c)
+		w.all = append(w.all, c)
+		w.mu.Unlock()
+	})
+	return true
+}
+
+// maxPerSecond is the most count frames any member read within one second
+// of the window (seconds counted from the window's start).
+func (w *worker) maxPerSecond() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var m int64
+	for _, c := range w.all {
+		m = max(m, c.secMax.Load())
+	}
+	return m
 }

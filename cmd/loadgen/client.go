@@ -41,8 +41,11 @@ type client struct {
 	state    atomic.Int32
 	done     chan struct{} // closed when the read goroutine has ended
 
+	secMax atomic.Int64 // most count frames read within one second of the window
+
 	lastSeq     uint64 // reader only
 	lastFrameAt int64  // reader only: arrival of the previous count frame in the window
+	sec, secN   int64  // reader only: the window's second being counted, and its frames so far
 	buf         []byte // reader only
 }
 
@@ -280,6 +283,14 @@ func (c *client) onCount(m message, now int64) {
 			c.w.gaps.add(time.Duration(now - c.lastFrameAt))
 		}
 		c.lastFrameAt = now
+		if sec := (now - c.w.winStart.Load()) / int64(time.Second); sec != c.sec || c.secN == 0 {
+			c.sec, c.secN = sec, 1
+		} else {
+			c.secN++
+		}
+		if c.secN > c.secMax.Load() {
+			c.secMax.Store(c.secN)
+		}
 	}
 	if int64(m.count) != c.count.Load() {
 		c.seenAt.Store(now) // before count: whoever sees the new count sees its time

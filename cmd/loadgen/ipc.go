@@ -99,6 +99,7 @@ type churnResult struct {
 	Frames        int64    `json:"frames"`        // count frames read inside the window
 	MemberSeconds float64  `json:"memberSeconds"` // time members spent in the window
 	Gaps          gapStats `json:"gaps"`
+	MaxPerSecond  int64    `json:"maxPerSecond"` // most frames one member read within one second
 	Errors        []string `json:"errors,omitempty"`
 }
 

@@ -100,6 +100,7 @@ func churnGet(f func(*churnSummary) float64) func(*result) float64 {
 var churnFigures = append([]figure{
 	{name: "joins + leaves done", digits: 0, get: churnGet(func(c *churnSummary) float64 { return float64(c.Joins + c.Leaves) })},
 	{name: "count frames per member per second", unit: "/s", digits: 2, get: churnGet(func(c *churnSummary) float64 { return c.FramesPerMemberS })},
+	{name: "most count frames one member read in one second", unit: "/s", digits: 0, get: churnGet(func(c *churnSummary) float64 { return float64(c.MaxPerMemberS) })},
 	{name: "frame gaps shorter than the flush interval", unit: "%", digits: 2, get: churnGet(func(c *churnSummary) float64 {
 		if c.Gaps == 0 {
 			return 0

@@ -79,6 +79,7 @@ type churnSummary struct {
 	JoinFailures      int     `json:"joinFailures"`
 	FramesPerMemberS  float64 `json:"framesPerMemberS"`
 	CapPerMemberS     float64 `json:"capPerMemberS"` // 1 / flush interval
+	MaxPerMemberS     int64   `json:"maxPerMemberS"` // most frames one member read within one second
 	Gaps              int64   `json:"gaps"`
 	GapsBelowInterval int64   `json:"gapsBelowInterval"`
 	GapsBelowHalf     int64   `json:"gapsBelowHalf"`
@@ -178,7 +179,7 @@ func (r *result) printTable(w io.Writer) {
 	}
 	if c := r.Churn; c != nil {
 		row("churn", "%.0f joins/s + %.0f leaves/s for %.0f s: %d joins, %d leaves, %d failed joins", c.RatePerS, c.RatePerS, c.DurationS, c.Joins, c.Leaves, c.JoinFailures)
-		row("frames/member/s", "%.2f (cap %.0f = one per flush interval)", c.FramesPerMemberS, c.CapPerMemberS)
+		row("frames/member/s", "%.2f on average, at most %d in one second (cap %.0f = one per flush interval)", c.FramesPerMemberS, c.MaxPerMemberS, c.CapPerMemberS)
 		row("gaps < interval", "%d of %d (< half: %d); min gap %.2f ms, p1 %.1f ms, p50 %.1f ms", c.GapsBelowInterval, c.Gaps, c.GapsBelowHalf, c.MinGapMs, c.GapP1Ms, c.GapP50Ms)
 		row("final counts", "%s: %d of %d live members read %d; settled %.0f ms after the churn", yesNo(c.Exact, "exact", "NOT exact"), c.AtTarget, c.Live, c.Truth, c.SettleMs)
 	}

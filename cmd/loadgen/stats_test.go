@@ -1,0 +1,128 @@
+package main
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPercentile(t *testing.T) {
+	xs := []float64{5, 1, 4, 2, 3, 10, 9, 8, 7, 6}
+	for _, tt := range []struct{ p, want float64 }{{50, 5}, {90, 9}, {95, 10}, {99, 10}, {100, 10}, {10, 1}, {1, 1}} {
+		if got := percentile(xs, tt.p); got != tt.want {
+			t.Errorf("p%v = %v, want %v", tt.p, got, tt.want)
+		}
+	}
+	if xs[0] != 5 {
+		t.Error("percentile sorted its input")
+	}
+	if !math.IsNaN(percentile(nil, 50)) || !math.IsNaN(percentile(xs, 0)) || !math.IsNaN(percentile(xs, 101)) {
+		t.Error("want NaN for no values or a bad p")
+	}
+	if got := percentile([]float64{42}, 99); got != 42 {
+		t.Errorf("one value: %v", got)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tt := range []struct {
+		xs   []float64
+		want float64
+	}{
+		{[]float64{3, 1, 2}, 2},
+		{[]float64{4, 1, 3, 2}, 2.5},
+		{[]float64{math.NaN(), 7, 1, math.NaN(), 4}, 4},
+		{[]float64{1, math.Inf(1), math.Inf(1)}, math.Inf(1)},
+	} {
+		if got := median(tt.xs); got != tt.want {
+			t.Errorf("median(%v) = %v, want %v", tt.xs, got, tt.want)
+		}
+	}
+	if !math.IsNaN(median([]float64{math.NaN()})) {
+		t.Error("median of nothing is not NaN")
+	}
+}
+
+func TestHistogramQuantile(t *testing.T) {
+	bounds := []float64{0.01, 0.1, 1, math.Inf(1)}
+	cum := []float64{10, 60, 100, 100}
+	if got := histogramQuantile(0.5, bounds, cum); math.Abs(got-0.082) > 1e-9 {
+		t.Errorf("p50 = %v, want 0.082 (interpolated in (0.01, 0.1])", got)
+	}
+	if got := histogramQuantile(0.05, bounds, cum); math.Abs(got-0.005) > 1e-9 {
+		t.Errorf("p5 = %v, want 0.005", got)
+	}
+	if got := histogramQuantile(0.99, bounds, []float64{0, 0, 50, 100}); got != 1 {
+		t.Errorf("in +Inf: %v, want the last finite bound 1", got)
+	}
+	if !math.IsNaN(histogramQuantile(0.5, bounds, []float64{0, 0, 0, 0})) {
+		t.Error("empty histogram is not NaN")
+	}
+}
+
+func TestGapStats(t *testing.T) {
+	var h gapHist
+	for _, d := range []time.Duration{0, 300 * time.Microsecond, 20 * time.Millisecond, 50 * time.Millisecond, 51 * time.Millisecond, 3 * time.Second} {
+		h.add(d)
+	}
+	s := h.snapshot()
+	if s.total() != 6 {
+		t.Fatalf("total %d", s.total())
+	}
+	if got := s.below(50 * time.Millisecond); got != 3 {
+		t.Errorf("below 50ms = %d, want 3", got)
+	}
+	if got := s.below(25 * time.Millisecond); got != 3 {
+		t.Errorf("below 25ms = %d, want 3", got)
+	}
+	if s.MinNs != 1 {
+		t.Errorf("min %d, want 1 (a zero gap is kept as 1 ns)", s.MinNs)
+	}
+	if got := s.quantile(0.5); got != 20500*time.Microsecond {
+		t.Errorf("p50 = %v", got)
+	}
+	var m gapStats
+	m.merge(s)
+	m.merge(s)
+	if m.total() != 12 || m.MinNs != 1 {
+		t.Errorf("merged: total %d min %d", m.total(), m.MinNs)
+	}
+	h.reset()
+	if h.snapshot().total() != 0 {
+		t.Error("reset left gaps")
+	}
+}
+
+func TestParseProm(t *testing.T) {
+	text := `# HELP presence_connections Open WebSocket connections.
+# TYPE presence_connections gauge
+presence_connections 3
+go_goroutines 12
+presence_leaves_total{reason="eof"} 2
+presence_leaves_total{reason="close_frame"} 5
+presence_push_latency_seconds_bucket{le="0.01"} 4
+presence_push_latency_seconds_bucket{le="0.1"} 9
+presence_push_latency_seconds_bucket{le="+Inf"} 10
+presence_push_latency_seconds_sum 0.3
+presence_push_latency_seconds_count 10
+`
+	s, err := parseProm(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.value("presence_connections") != 3 || s.value("presence_leaves_total") != 7 || s.value("go_goroutines") != 12 {
+		t.Errorf("values: %v", s)
+	}
+	if !math.IsNaN(s.value("missing")) {
+		t.Error("missing metric is not NaN")
+	}
+	before := samples{`presence_push_latency_seconds_bucket{le="0.01"}`: 1, `presence_push_latency_seconds_bucket{le="0.1"}`: 1, `presence_push_latency_seconds_bucket{le="+Inf"}`: 1}
+	bounds, cum := s.histogram("presence_push_latency_seconds", before)
+	if len(bounds) != 3 || bounds[0] != 0.01 || !math.IsInf(bounds[2], 1) || cum[0] != 3 || cum[1] != 8 || cum[2] != 9 {
+		t.Errorf("histogram delta: %v %v", bounds, cum)
+	}
+	if _, err := parseProm(strings.NewReader("metric_without_value\n")); err == nil {
+		t.Error("a line without a value was accepted")
+	}
+}
