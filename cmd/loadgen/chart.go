@@ -40,8 +40,8 @@ func (r *report) color(label string, i int) string {
 	return spare[i%len(spare)]
 }
 
-// charts builds the report's charts from ramp (latency) and idle (memory)
-// results.
+// charts builds the report's charts from the idle scenario's results:
+// memory per connection, and the latency steps taken in the same quiet room.
 func (r *report) charts() []chartFile {
 	var out []chartFile
 	var lat []series
@@ -49,13 +49,13 @@ func (r *report) charts() []chartFile {
 	for i, l := range r.labels {
 		p50 := series{name: l + " p50", color: r.color(l, i)}
 		p99 := series{name: l + " p99", color: r.color(l, i), dashed: true}
-		for _, n := range r.sizes("ramp") {
-			runs := r.runs("ramp", n, l)
+		for _, n := range r.sizes("idle") {
+			runs := r.runs("idle", n, l)
 			if len(runs) == 0 {
 				continue
 			}
-			v50 := rampFigures[4].value(runs)
-			v99 := rampFigures[6].value(runs)
+			v50 := idleFigures[8].value(runs)
+			v99 := idleFigures[10].value(runs)
 			if math.IsNaN(v50.median) || math.IsInf(v50.median, 0) {
 				missing = append(missing, fmt.Sprintf("%s at N=%d", l, n))
 				continue
@@ -68,9 +68,9 @@ func (r *report) charts() []chartFile {
 		}
 	}
 	if len(lat) > 0 {
-		note := "Change (one join or leave) → the last member reads the new count; median of runs."
+		note := "One join or leave in a quiet room of N (the idle scenario's steps) → the last member reads the new count; median of runs."
 		if len(missing) > 0 {
-			note += " Not measured (the room never settled in time): " + strings.Join(missing, ", ") + "."
+			note += " Not measured: " + strings.Join(missing, ", ") + "."
 		}
 		out = append(out, chartFile{"latency.svg", lineChart(chartSpec{
 			title: "Count-propagation latency vs room size", xLabel: "members in the room (N)", yLabel: "latency (ms, log scale)",
@@ -114,10 +114,12 @@ func (r *report) charts() []chartFile {
 // lineChart renders spec as a standalone SVG document.
 func lineChart(spec chartSpec) string {
 	const (
-		width, height          = 720, 440
-		left, right, top, bott = 70, 190, 40, 80
+		width, plotHeight = 720, 320
+		left, right, top  = 70, 190, 40
 	)
-	pw, ph := float64(width-left-right), float64(height-top-bott)
+	note := wrap(spec.note, 110)
+	height := top + plotHeight + 52 + 13*len(note)
+	pw, ph := float64(width-left-right), float64(plotHeight)
 	var xs, ys []float64
 	for _, s := range spec.series {
 		for _, p := range s.points {
@@ -205,8 +207,8 @@ func lineChart(spec chartSpec) string {
 		fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`+"\n", lx+30, ly+4, esc(s.name))
 	}
 	// The note, wrapped.
-	for i, line := range wrap(spec.note, 110) {
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" fill="#555">%s</text>`+"\n", 10, height-22+i*13-13*(len(wrap(spec.note, 110))-1), esc(line))
+	for i, line := range note {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" fill="#555">%s</text>`+"\n", 10, top+plotHeight+58+i*13, esc(line))
 	}
 	b.WriteString("</svg>\n")
 	return b.String()

@@ -9,7 +9,9 @@ import (
 // runIdle: N idle members. It reads the server's resident memory before the
 // first client and after every client has read N and --settle has passed,
 // and its CPU while the clients then sit idle for --hold. With --metrics-url
-// (a Go server) it also splits the memory into heap and stacks.
+// (a Go server) it also splits the memory into heap and stacks. With
+// --steps it then measures count-propagation latency in the quiet room, as
+// ramp does.
 func runIdle(ctx context.Context, o *options) (err error) {
 	if o.ServerPID == 0 {
 		return errUsage("idle measures the server's memory: give --server-pid")
@@ -69,5 +71,8 @@ func runIdle(ctx context.Context, o *options) (err error) {
 		}
 	}
 	r.res.Idle = i
+	if o.Steps > 0 {
+		r.res.Latency = r.steps(conns)
+	}
 	return nil
 }

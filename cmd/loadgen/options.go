@@ -67,9 +67,15 @@ func (o *options) register(fs *flag.FlagSet, scenario string) {
 	fs.StringVar(&o.Progress, "progress", "auto", "progress bars on stderr: auto (on a terminal), always or never")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed for the random choice of leaving members")
 	switch scenario {
-	case "ramp":
-		fs.IntVar(&o.Steps, "steps", 40, "after the ramp: single joins and leaves, one at a time, to measure count-propagation latency (0 = none)")
+	case "ramp", "idle":
+		def := 40
+		if scenario == "idle" {
+			def = 0
+		}
+		fs.IntVar(&o.Steps, "steps", def, "at the end: single joins and leaves, one at a time, to measure count-propagation latency (0 = none)")
 		fs.DurationVar(&o.StepGap, "step-gap", 150*time.Millisecond, "pause between two latency steps (above the flush interval, so each step is pushed at once)")
+	}
+	switch scenario {
 	case "churn":
 		fs.Float64Var(&o.Rate2, "churn-rate", 100, "joins per second during the churn, and as many leaves")
 		fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long the churn lasts")

@@ -26,6 +26,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	chartLink := fs.String("chart-link", "", "how the Markdown links the charts folder (default: relative to --out)")
 	ours := fs.String("ours", "ours", "label of our server")
 	baselines := fs.String("baselines", "gohub,socketio", "labels of the baselines, in column order")
+	notes := fs.String("notes", "", "Markdown file appended to the report (the reading of the numbers)")
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -48,6 +49,12 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	}
 	meta, _ := readMeta(filepath.Join(*dir, "meta.txt"))
 	profile, _ := os.ReadFile(filepath.Join(*dir, "profile.txt"))
+	var notesText []byte
+	if *notes != "" {
+		if notesText, err = os.ReadFile(*notes); err != nil {
+			return fmt.Errorf("--notes: %w", err)
+		}
+	}
 
 	rep := &report{results: results, ours: *ours, baselines: strings.Split(*baselines, ",")}
 	rep.labels = rep.labelOrder()
@@ -70,7 +77,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s\n", path)
 	}
 	var b strings.Builder
-	rep.markdown(&b, meta, string(profile), link, chartFiles)
+	rep.markdown(&b, meta, string(profile), string(notesText), link, chartFiles)
 	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 		return err
 	}
@@ -179,11 +186,12 @@ func (r *report) sizes(scenario string) []int {
 // figure is one row of a table: how to read it from a result. get returns
 // NaN for "not measured" and +Inf for "did not finish within the timeout".
 type figure struct {
-	name   string
-	unit   string // shown after the number; "s" and "ms" figures show a timeout as "> T s"
-	digits int
-	get    func(*result) float64
-	runs   bool // a yes/no per run, shown as "yes in k of n runs"
+	name    string
+	unit    string // shown after the number; "s" and "ms" figures show a timeout as "> T s"
+	digits  int
+	get     func(*result) float64
+	runs    bool // a yes/no per run, shown as "yes in k of n runs"
+	noRatio bool // a ratio would mean nothing (e.g. a minimum near 0)
 }
 
 // value is a figure's median over runs, with its spread.
@@ -191,6 +199,8 @@ type value struct {
 	median, lo, hi float64
 	n, yes         int
 	timeout        float64
+	infDropped     int // runs that did not finish because the server dropped clients
+	inf            int // runs that did not finish
 }
 
 func (f figure) value(runs []*result) value {
@@ -205,6 +215,12 @@ func (f figure) value(runs []*result) value {
 		v.n++
 		if y == 1 {
 			v.yes++
+		}
+		if math.IsInf(y, 1) {
+			v.inf++
+			if x.Frames.Dropped > 0 {
+				v.infDropped++
+			}
 		}
 		xs = append(xs, y)
 	}
@@ -232,6 +248,8 @@ func (f figure) format(v value) string {
 	switch {
 	case math.IsNaN(v.median):
 		return "n/a"
+	case math.IsInf(v.median, 1) && v.infDropped*2 >= v.inf:
+		return "never: the server dropped clients"
 	case math.IsInf(v.median, 1):
 		return fmt.Sprintf("> %g s (timed out)", v.timeout)
 	}
@@ -249,7 +267,9 @@ func (f figure) format(v value) string {
 func (f figure) ratio(ours, base value) string {
 	o, b := ours.median, base.median
 	switch {
-	case f.runs || math.IsNaN(o) || math.IsNaN(b):
+	case f.runs || f.noRatio || math.IsNaN(o) || math.IsNaN(b):
+		return ""
+	case math.IsInf(b, 1) && base.infDropped*2 >= base.inf:
 		return ""
 	case math.IsInf(o, 1):
 		return "—"

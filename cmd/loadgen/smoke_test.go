@@ -96,7 +96,7 @@ func TestSmoke(t *testing.T) {
 		{"ramp", []string{"ramp", "--n", "50", "--steps", "4", "--step-gap", "60ms"}},
 		{"leave", []string{"leave", "--n", "30"}},
 		{"churn", []string{"churn", "--n", "30", "--churn-rate", "20", "--duration", "1s"}},
-		{"idle", []string{"idle", "--n", "20", "--settle", "100ms", "--hold", "200ms"}},
+		{"idle", []string{"idle", "--n", "20", "--settle", "100ms", "--hold", "200ms", "--steps", "2", "--step-gap", "60ms"}},
 	}
 	for _, r := range runs {
 		file := filepath.Join(dir, r.name+".json")
@@ -130,7 +130,7 @@ func TestSmoke(t *testing.T) {
 				t.Errorf("churn: %s", b)
 			}
 		case "idle":
-			if i := res.Idle; i == nil || i.Conns != 20 || i.RSSAfter == 0 {
+			if i := res.Idle; i == nil || i.Conns != 20 || i.RSSAfter == 0 || res.Latency == nil || res.Latency.Samples != 2 {
 				t.Errorf("idle: %s", b)
 			}
 		}
