@@ -29,5 +29,34 @@ if [ -z "${PRESENCE_CHROMIUM:-}" ] && ! have chromium; then
 fi
 export PRESENCE_BROWSER_TESTS=required
 
+# The npm ws package is an independent WebSocket peer that checks the frames
+# the server sends (interop_test.go); it is pinned in interop/package-lock.json
+# and installed with npm ci. Node.js and npm come from Debian when missing.
+# PRESENCE_NODE_TESTS=required makes those tests fail rather than skip.
+if ! have node || ! have npm; then
+	echo "test.sh: installing nodejs and npm for the interop tests" >&2
+	as_root apt-get update -q
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
+fi
+if [ ! -f interop/node_modules/.package-lock.json ] || [ interop/package-lock.json -nt interop/node_modules/.package-lock.json ]; then
+	(cd interop && npm ci --no-audit --no-fund)
+fi
+export PRESENCE_NODE_TESTS=required
+
 # --- the Go tests -----------------------------------------------------------
-go test -race -shuffle=on -count=1 "$@" ./...
+# (The soak runs on its own below; PRESENCE_SOAK only sets its length.)
+PRESENCE_SOAK= go test -race -shuffle=on -count=1 "$@" ./...
+
+# --- fuzzing and the soak (a full run only: not with extra arguments) -------
+# Each fuzz target runs for a bounded time (PRESENCE_FUZZTIME, default 15s);
+# a crasher is written to testdata/fuzz/ and fails the run. The soak churns
+# connections for PRESENCE_SOAK (default 2m; e.g. PRESENCE_SOAK=30m for a
+# longer one) and checks that goroutines, files and memory come back; it runs
+# without -race, whose shadow memory would hide the RSS it measures.
+if [ $# -eq 0 ]; then
+	fuzztime="${PRESENCE_FUZZTIME:-15s}"
+	go test -run='^$' -fuzz='^FuzzReadLoop$' -fuzztime="$fuzztime" ./transport
+	go test -run='^$' -fuzz='^FuzzTextRoundTrip$' -fuzztime="$fuzztime" ./transport
+	go test -run='^$' -fuzz='^FuzzDecodeEvent$' -fuzztime="$fuzztime" ./actors
+	PRESENCE_SOAK="${PRESENCE_SOAK:-2m}" go test -count=1 -timeout=0 -run="^TestSoak$" -v .
+fi

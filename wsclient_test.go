@@ -52,6 +52,11 @@ type dialOptions struct {
 	room   string
 	local  string      // source IP (127.0.0.x), "" for any
 	header http.Header // extra handshake headers (Origin …)
+
+	// noCleanup: the caller kills the client itself. For loops that dial
+	// thousands of short-lived clients (the soak), which would otherwise pile
+	// up one cleanup each until the test ends.
+	noCleanup bool
 }
 
 // dial connects to the server's /ws and starts reading.
@@ -86,7 +91,9 @@ func tryDial(t testing.TB, s *testServer, o dialOptions) (*wsClient, error) {
 		br = bufio.NewReader(nc)
 	}
 	c := &wsClient{t: t, nc: nc, br: br, done: make(chan struct{}), changed: make(chan struct{}, 1)}
-	t.Cleanup(c.kill)
+	if !o.noCleanup {
+		t.Cleanup(c.kill)
+	}
 	go c.readLoop()
 	return c, nil
 }
