@@ -1,0 +1,174 @@
+package actors
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// chaosObserver makes Rooms fail at random: it panics inside Joined (while a
+// Room handles a member going live) and Flushed (in the middle of a push),
+// on a random schedule, up to a budget that stays under the Room's failure
+// limit (roomMaxFailures in roomFailureWindow), past which a Room is
+// stopped on purpose. The Observer is one of the Room's real collaborators,
+// so this needs no hook in production code.
+type chaosObserver struct {
+	recordingObserver
+	mu     sync.Mutex
+	rng    *rand.Rand
+	joined atomic.Int32 // panics injected in Joined, at most 4
+	flush  atomic.Int32 // panics injected in Flushed, at most 4
+}
+
+// roll says whether to panic now: with odds 1 in n while fewer than four
+// panics of this kind have been injected.
+func (o *chaosObserver) roll(n int, done *atomic.Int32) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if done.Load() < 4 && o.rng.IntN(n) == 0 {
+		done.Add(1)
+		return true
+	}
+	return false
+}
+
+func (o *chaosObserver) Joined() {
+	if o.roll(300, &o.joined) {
+		panic("chaos: room panic in Joined")
+	}
+}
+
+func (o *chaosObserver) Flushed(int, int) {
+	if o.roll(8, &o.flush) { // flushes are fewer: they coalesce changes
+		panic("chaos: room panic in Flushed")
+	}
+}
+
+// TestChaosRandomPanicsDuringChurn joins and leaves thousands of members in
+// five rooms from four goroutines while Rooms fail at random and a third of
+// the members are fragile: their socket's write panics, so their Conn
+// fails, on a random later count. Throughout and at the end: every Conn that
+// failed was closed with 1011 and left (reason crash), no other member was
+// ever closed, and every remaining member shows its room's exact count,
+// which the Room confirms.
+func TestChaosRandomPanicsDuringChurn(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	obs := &chaosObserver{rng: rand.New(rand.NewPCG(seed, 99))}
+	tr := newTree(t, Options{Observer: obs})
+	rooms := []string{"r0", "r1", "r2", "r3", "r4"}
+
+	type member struct {
+		room    string
+		s       *fakeSocket
+		fragile bool
+		crashed *atomic.Bool // its write panicked
+	}
+	var (
+		mu    sync.Mutex
+		all   []member
+		final atomic.Bool // the churn is over: fragile members fail on their next write
+	)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(seed, uint64(w)))
+			var mine []member
+			for range 1000 {
+				if len(mine) > 0 && rng.IntN(10) < 4 {
+					i := rng.IntN(len(mine))
+					mine[i].s.leave([]string{"close_frame", "eof", "ping_timeout"}[rng.IntN(3)])
+					mine = append(mine[:i], mine[i+1:]...)
+					continue
+				}
+				m := member{room: rooms[rng.IntN(len(rooms))], crashed: new(atomic.Bool)}
+				if rng.IntN(3) == 0 {
+					m.fragile = true
+					writes, failAt := 0, 2+rng.IntN(3) // its first count gets through
+					m.s = tr.joinHooked(m.room, func([]byte) error {
+						if writes++; writes >= failAt || final.Load() {
+							m.crashed.Store(true)
+							panic("chaos: conn panic in WriteFrame")
+						}
+						return nil
+					})
+				} else {
+					m.s = tr.join(m.room)
+				}
+				mine = append(mine, m)
+				mu.Lock()
+				all = append(all, m)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+
+	// Every fragile member still there must fail on its next write: one more
+	// member per room pushes a new count to everyone.
+	final.Store(true)
+	for _, room := range rooms {
+		m := member{room: room, crashed: new(atomic.Bool), s: tr.join(room)}
+		all = append(all, m)
+	}
+	eventually(t, 15*time.Second, func() (bool, string) {
+		for _, m := range all {
+			select {
+			case <-m.s.ended:
+			default:
+				if m.fragile {
+					return false, fmt.Sprintf("a fragile member is still live (its write panicked: %v)", m.crashed.Load())
+				}
+			}
+		}
+		return true, ""
+	})
+
+	want := map[string][]*fakeSocket{}
+	crashed := 0
+	for _, m := range all {
+		closed, code := m.s.closedWith()
+		switch {
+		case m.crashed.Load():
+			crashed++
+			if !closed || code != CloseInternalError {
+				t.Fatalf("a member whose Conn failed: closed=%v code %d, want 1011", closed, code)
+			}
+		case closed:
+			t.Fatalf("a member was closed with %d by someone else's failure", code)
+		}
+		select {
+		case <-m.s.ended:
+		default:
+			want[m.room] = append(want[m.room], m.s)
+		}
+	}
+	for _, room := range rooms {
+		members := want[room]
+		eventually(t, 15*time.Second, func() (bool, string) {
+			if got := tr.count(room).Users; got != len(members) {
+				return false, fmt.Sprintf("room %s: the Room counts %d, want %d", room, got, len(members))
+			}
+			ok, why := converged(members, len(members))
+			return ok, "room " + room + ": " + why
+		})
+	}
+	for _, m := range all {
+		if p := m.s.seqProblem(); p != "" {
+			t.Fatalf("a member in %s saw %s", m.room, p)
+		}
+		if n := m.s.readLoops.Load(); n > 1 {
+			t.Fatalf("a member's ReadLoop ran %d times: a Conn was restarted", n)
+		}
+	}
+	if got := obs.left(ReasonCrash); got != crashed {
+		t.Fatalf("%d crash leaves, but %d Conns failed", got, crashed)
+	}
+	t.Logf("%d members, %d Conn panics, %d Room panics in Joined and %d in Flushed", len(all), crashed, obs.joined.Load(), obs.flush.Load())
+	if crashed == 0 || obs.joined.Load() == 0 || obs.flush.Load() == 0 {
+		t.Fatal("the chaos injected no failure of some kind")
+	}
+}
