@@ -113,7 +113,7 @@ func TestAbuseOversizeMessagesKeepMemoryBounded(t *testing.T) {
 			after := readHeap()
 
 			if code := c.serverCloseCode(); code != int(ws.StatusMessageTooBig) {
-				t.Fatalf("the sender got close %d, want 1009", code)
+				t.Errorf("the sender got close %d, want 1009", code)
 			}
 			allocated := after.total - before.total
 			t.Logf("sent %s; process allocated %s while it lasted; heap in use peaked %s above the start; live heap after GC %s",
