@@ -26,6 +26,8 @@ type chartSpec struct {
 	logY                  bool
 	note                  string // a line under the plot, e.g. what is missing and why
 	series                []series
+	ref                   float64 // a horizontal reference line (a target) at this y; 0 = none
+	refLabel              string
 }
 
 type chartFile struct{ file, svg string }
@@ -74,7 +76,7 @@ func (r *report) charts() []chartFile {
 		}
 		out = append(out, chartFile{"latency.svg", lineChart(chartSpec{
 			title: "Count-propagation latency vs room size", xLabel: "members in the room (N)", yLabel: "latency (ms, log scale)",
-			logY: true, note: note, series: lat,
+			logY: true, note: note + singlePoints(lat), series: lat,
 		})})
 	}
 
@@ -105,7 +107,7 @@ func (r *report) charts() []chartFile {
 		}
 		out = append(out, chartFile{"memory.svg", lineChart(chartSpec{
 			title: "Server memory per idle connection vs N", xLabel: "idle members (N)", yLabel: "KiB per connection (RSS)",
-			note: note, series: mem,
+			note: note + singlePoints(mem), series: mem, ref: 8, refLabel: "target: 8 KiB",
 		})})
 	}
 	return out
@@ -128,6 +130,9 @@ func lineChart(spec chartSpec) string {
 				ys = append(ys, p.y)
 			}
 		}
+	}
+	if spec.ref > 0 {
+		ys = append(ys, spec.ref)
 	}
 	if len(xs) == 0 || len(ys) == 0 {
 		return `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>`
@@ -183,6 +188,11 @@ func lineChart(spec chartSpec) string {
 	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.0f" height="%.0f" fill="none" stroke="#333"/>`+"\n", left, top, pw, ph)
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", float64(left)+pw/2, float64(top)+ph+36, esc(spec.xLabel))
 	fmt.Fprintf(&b, `<text transform="translate(16 %.1f) rotate(-90)" text-anchor="middle">%s</text>`+"\n", float64(top)+ph/2, esc(spec.yLabel))
+	if spec.ref > 0 {
+		y := py(spec.ref)
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#999" stroke-dasharray="2 3"/>`+"\n", left, y, float64(left)+pw, y)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="end" fill="#666">%s</text>`+"\n", float64(left)+pw-4, y-4, esc(spec.refLabel))
+	}
 	// Series and legend.
 	for i, s := range spec.series {
 		dash := ""
@@ -257,4 +267,18 @@ func wrap(s string, width int) []string {
 		lines = append(lines, cur)
 	}
 	return lines
+}
+
+// singlePoints names the series measured at one N only (drawn as dots).
+func singlePoints(ss []series) string {
+	var names []string
+	for _, s := range ss {
+		if len(s.points) == 1 && !s.dashed {
+			names = append(names, fmt.Sprintf("%s at N = %g", strings.TrimSuffix(s.name, " p50"), s.points[0].x))
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return " Measured at one size only (dots): " + strings.Join(names, ", ") + "; at larger N they could not form the room (see the ramp tables)."
 }

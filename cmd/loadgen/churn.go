@@ -84,6 +84,8 @@ func runChurn(ctx context.Context, o *options) (err error) {
 	c.Live, c.AtTarget, c.Exact = fa.Live, fa.AtTarget, fa.Done
 	if fa.Done {
 		c.SettleMs = max(0, ms(fa.MaxSeenAt-end))
+	} else if fa.GaveUp {
+		r.res.problem("final count NOT exact: the server dropped members after the churn; %d of %d read %d (%s)", fa.AtTarget, fa.Live, truth, fa.describeCounts())
 	} else {
 		r.res.problem("final count NOT exact: %d of %d members read %d within %s; %s", fa.AtTarget, fa.Live, truth, o.Timeout, fa.describeCounts())
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -218,7 +219,7 @@ func (c *client) readMessage() ([]byte, error) {
 			continue
 		}
 		n := len(c.buf)
-		c.buf = append(c.buf, make([]byte, h.Length)...)
+		c.buf = slices.Grow(c.buf, int(h.Length))[:n+int(h.Length)]
 		if _, err := io.ReadFull(c.br, c.buf[n:]); err != nil {
 			return nil, err
 		}

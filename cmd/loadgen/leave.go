@@ -64,6 +64,10 @@ func runLeave(ctx context.Context, o *options) (err error) {
 		return nil
 	}
 	l.AtTarget, l.Exact = fa.AtTarget, fa.Done && fa.Live == l.Truth
+	if fa.GaveUp {
+		r.res.problem("the server dropped stayers, so the rest could not all read %d: %s", l.Truth, fa.describeCounts())
+		return nil
+	}
 	if !fa.Done {
 		r.res.problem("not every stayer read %d within %s: %s", l.Truth, o.Timeout, fa.describeCounts())
 		return nil

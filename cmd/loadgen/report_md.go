@@ -77,7 +77,7 @@ var rampFigures = append([]figure{
 		return x.Setup.SeenAfterFirstMs / 1000
 	}},
 	{name: "count frames read per client while joining", digits: 1, get: func(x *result) float64 {
-		if x.Setup == nil {
+		if x.Setup == nil || x.Setup.FramesPerClient == 0 {
 			return nan()
 		}
 		return x.Setup.FramesPerClient
