@@ -2,6 +2,8 @@ package actors
 
 import (
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -18,10 +20,14 @@ type Conn struct {
 	socket Socket
 	opts   *Options
 
-	lastSeq uint64 // seq of the last count written; older or equal ones are skipped
-	bad     int    // unusable client messages so far
-	reason  string // why it is leaving; "" while it is a member
-	failed  bool   // Receive panicked, so supervision is about to stop it
+	lastSeq   uint64                      // seq of the last count written; older or equal ones are skipped
+	lastWrite time.Time                   // when that count was written
+	latest    *atomic.Pointer[CountFrame] // the room's newest count, once a UserCount has arrived
+	held      []*CountFrame               // counts received but not yet handled (see deliver)
+	waiting   bool                        // a writeDue is on its way
+	bad       int                         // unusable client messages so far
+	reason    string                      // why it is leaving; "" while it is a member
+	failed    bool                        // Receive panicked, so supervision is about to stop it
 }
 
 // connProps spawns a Conn for socket. The producer returns the one Conn value
@@ -47,7 +53,12 @@ func (c *Conn) Receive(ctx actor.Context) {
 	case *actor.Started:
 		c.start(ctx)
 	case *UserCount:
-		c.deliver(ctx, msg)
+		c.latest = msg.Latest
+		c.held = append(c.held, msg.Frame)
+		c.deliver(ctx)
+	case *writeDue:
+		c.waiting = false
+		c.deliver(ctx)
 	case *inboundText:
 		c.answer(ctx, msg.data)
 	case *socketEnded:
@@ -73,26 +84,58 @@ func (c *Conn) start(ctx actor.Context) {
 }
 
 // deliver writes the room's newest count, unless this member has already
-// written it or a newer one. While a slow write blocked this Conn, several
-// UserCounts may have queued up: the first writes the newest frame and the
-// rest are skipped, so a slow member never sees a stale count.
-func (c *Conn) deliver(ctx actor.Context, msg *UserCount) {
-	defer msg.Frame.handled(c.opts.Observer)
+// written it or a newer one, and at most once per flush interval.
+//
+// Latest wins: while a slow write blocked this Conn, several UserCounts may
+// have queued up; the first writes the newest frame and the rest are
+// skipped, so a slow member never sees a stale count.
+//
+// Pacing: the Room flushes at most once per interval, but a flush to
+// thousands of members takes a while, so one member can be reached late by
+// one flush and early by the next. A count that would follow the last write
+// by less than an interval waits for the rest of it (writeDue), and the
+// newest count then goes out: each member reads at most one count frame per
+// interval on the wire, whatever the load.
+func (c *Conn) deliver(ctx actor.Context) {
 	if c.reason != "" {
+		c.release()
 		return
 	}
-	f := msg.Latest.Load()
+	f := c.latest.Load()
 	if f.Seq <= c.lastSeq {
 		c.opts.Observer.FrameSkipped()
+		c.release()
+		return
+	}
+	if wait := c.opts.FlushInterval - time.Since(c.lastWrite); wait > 0 {
+		if !c.waiting {
+			c.waiting = true
+			root, self := ctx.ActorSystem().Root, ctx.Self()
+			time.AfterFunc(wait, func() { root.Send(self, writeDueMsg) })
+		}
 		return
 	}
 	if err := c.socket.WriteFrame(f.Bytes); err != nil {
+		c.release()
 		c.writeFailed(ctx, err)
 		return
 	}
-	c.lastSeq = f.Seq
+	c.lastSeq, c.lastWrite = f.Seq, time.Now()
 	c.opts.Observer.FrameWritten()
+	c.release()
 }
+
+// release marks every held count as handled by this member: written, or
+// superseded by the newer one it wrote.
+func (c *Conn) release() {
+	for i, f := range c.held {
+		f.handled(c.opts.Observer)
+		c.held[i] = nil
+	}
+	c.held = c.held[:0]
+}
+
+var writeDueMsg = &writeDue{}
 
 // answer replies to a client message. No client event is defined yet, so
 // every message gets an error event; a client that keeps sending them is

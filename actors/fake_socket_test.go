@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // fakeSocket is a Socket with no network: it records what the Conn writes,
@@ -13,6 +14,7 @@ import (
 type fakeSocket struct {
 	mu        sync.Mutex
 	counts    []countData // every "user count" written, in order
+	written   []time.Time // when each of those was written
 	errors    []errorData // every "error" event written
 	seqBroken string      // first seq that was not above the previous one
 	closed    bool
@@ -62,6 +64,7 @@ func (s *fakeSocket) WriteFrame(frame []byte) error {
 			s.seqBroken = fmt.Sprintf("seq %d after %d", c.Seq, s.counts[n-1].Seq)
 		}
 		s.counts = append(s.counts, c)
+		s.written = append(s.written, time.Now())
 	case "error":
 		var e errorData
 		_ = json.Unmarshal(ev.Data, &e)
@@ -116,6 +119,13 @@ func (s *fakeSocket) history() []countData {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]countData(nil), s.counts...)
+}
+
+// writeTimes returns when each count was written.
+func (s *fakeSocket) writeTimes() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.written...)
 }
 
 func (s *fakeSocket) closedWith() (bool, uint16) {

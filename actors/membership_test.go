@@ -144,3 +144,61 @@ func TestEmptyRoomIsReapedAndComesBack(t *testing.T) {
 		t.Fatalf("the new room's seq %d is not above the old room's %d", c.Seq, lastSeq)
 	}
 }
+
+// TestAtMostOneFramePerIntervalPerMember: however fast members come and go,
+// and however late one flush reaches a member, no member is written two
+// counts less than a flush interval apart.
+func TestAtMostOneFramePerIntervalPerMember(t *testing.T) {
+	const interval = 20 * time.Millisecond
+	tr := newTree(t, Options{FlushInterval: interval})
+	members := tr.joinAll("lobby", 300)
+
+	// Churn for a while: one join and one leave every millisecond or so.
+	var churn []*fakeSocket
+	tick := time.NewTicker(time.Millisecond)
+	for range 400 {
+		<-tick.C
+		churn = append(churn, tr.join("lobby"))
+		if len(churn) > 20 {
+			churn[0].leave("eof")
+			churn = churn[1:]
+		}
+	}
+	tick.Stop()
+	want := 300 + len(churn)
+	eventually(t, 10*time.Second, func() (bool, string) { return converged(members, want) })
+
+	for i, m := range members {
+		times := m.writeTimes()
+		for j := 1; j < len(times); j++ {
+			if gap := times[j].Sub(times[j-1]); gap < interval {
+				t.Fatalf("member %d got two counts %s apart (interval %s)", i, gap, interval)
+			}
+		}
+	}
+}
+
+// TestJoinsInFlightAtShutdownAreClosed: joins still queued when the tree is
+// stopped must not spawn members into a stopping Room (which would then
+// never finish stopping); their sockets are closed with 1001 instead.
+func TestJoinsInFlightAtShutdownAreClosed(t *testing.T) {
+	o := Options{FlushInterval: 10 * time.Millisecond}.withDefaults()
+	system := NewSystem(o.Logger, nil)
+	defer system.Shutdown()
+	rooms := system.Root.Spawn(NewRoomsProps(*o))
+
+	var sockets []*fakeSocket
+	for i := range 500 {
+		s := newFakeSocket()
+		sockets = append(sockets, s)
+		system.Root.Send(rooms, &Join{Room: fmt.Sprintf("r%d", i%3), Socket: s})
+	}
+	if err := system.Root.PoisonFuture(rooms).Wait(); err != nil {
+		t.Fatalf("the tree did not stop: %v", err)
+	}
+	for i, s := range sockets {
+		if closed, code := s.closedWith(); !closed || code != CloseGoingAway {
+			t.Fatalf("socket %d: closed=%v code=%d, want closed with 1001", i, closed, code)
+		}
+	}
+}

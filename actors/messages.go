@@ -81,6 +81,10 @@ type roomIdle struct {
 // flushDue ends a coalescing interval. The Room's timer → Room.
 type flushDue struct{}
 
+// writeDue ends a Conn's wait before its next count frame (see Conn.deliver).
+// The Conn's timer → Conn.
+type writeDue struct{}
+
 // reconcile asks a Room to rebuild its member sets from ctx.Children() and
 // push the result. Rooms (as supervisor) → Room, after resuming it from a failure.
 type reconcile struct{}
@@ -100,6 +104,7 @@ type socketEnded struct {
 // Timer and goroutine messages may outlive their actor; they are expected
 // dead letters, so keep them out of the dead-letter log.
 func (*flushDue) IgnoreDeadLetterLogging()    {}
+func (*writeDue) IgnoreDeadLetterLogging()    {}
 func (*inboundText) IgnoreDeadLetterLogging() {}
 func (*socketEnded) IgnoreDeadLetterLogging() {}
 func (*UserCount) IgnoreDeadLetterLogging()   {}

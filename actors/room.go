@@ -60,6 +60,12 @@ var flushDueMsg = &flushDue{}
 func (r *Room) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *join:
+		if r.stopping {
+			// protoactor still delivers user messages to a stopping actor, but
+			// a Conn spawned now would never be told to stop: close it here.
+			_ = msg.socket.Close(CloseGoingAway, closeReasonShutdown)
+			return
+		}
 		r.joins++
 		pid := ctx.SpawnPrefix(connProps(r.name, msg.socket, r.opts), "conn")
 		r.starting[pid.Id] = pid

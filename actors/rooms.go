@@ -15,10 +15,11 @@ import (
 // It is also the supervisor of the Rooms (HandleFailure): a failed Room is
 // resumed, not restarted, because a restart would stop every member first.
 type Rooms struct {
-	opts    *Options
-	rooms   map[string]*roomEntry // by room name
-	names   map[string]string     // Room PID id → room name
-	members int                   // sum of every room's last pushed count
+	opts     *Options
+	rooms    map[string]*roomEntry // by room name
+	names    map[string]string     // Room PID id → room name
+	members  int                   // sum of every room's last pushed count
+	stopping bool
 }
 
 type roomEntry struct {
@@ -51,16 +52,24 @@ func NewRoomsProps(o Options) *actor.Props {
 func (r *Rooms) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *Join:
+		if r.stopping {
+			// A Room spawned now would never be stopped (see Room's join).
+			_ = msg.Socket.Close(CloseGoingAway, closeReasonShutdown)
+			return
+		}
 		e := r.rooms[msg.Room]
-		if e == nil {
+		created := e == nil
+		if created {
 			pid := ctx.SpawnPrefix(roomProps(msg.Room, r.opts), "room-"+msg.Room+"-")
 			e = &roomEntry{pid: pid}
 			r.rooms[msg.Room] = e
 			r.names[pid.Id] = msg.Room
-			r.report()
 		}
 		e.joins++
 		ctx.Send(e.pid, &join{socket: msg.Socket})
+		if created {
+			r.report() // after the forward: an observer that fails must not lose the join
+		}
 
 	case *roomFlushed:
 		if e := r.rooms[msg.room]; e != nil {
@@ -93,6 +102,9 @@ func (r *Rooms) Receive(ctx actor.Context) {
 
 	case *RoomsRequest:
 		ctx.Respond(&RoomsResponse{Rooms: r.snapshot()})
+
+	case *actor.Stopping:
+		r.stopping = true
 	}
 }
 
