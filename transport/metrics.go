@@ -73,7 +73,7 @@ func NewMetrics() *Metrics {
 			Namespace: Namespace,
 			Name:      "push_latency_seconds",
 			Help:      "Time from a membership change to the moment the last member of the room has been written the count that carries it.",
-			Buckets:   []float64{.001, .0025, .005, .01, .025, .05, .075, .1, .25, .5, 1, 2.5, 5, 10},
+			Buckets:   []float64{.001, .0025, .005, .01, .025, .05, .075, .1, .15, .2, .25, .3, .4, .5, .75, 1, 1.5, 2.5, 5, 10},
 		}),
 	}
 	reg.MustRegister(m.connections, m.rooms, m.members, m.joins, m.leaves, m.flushes, m.framesSent,
