@@ -23,8 +23,11 @@
 // A membership change marks the Room dirty. If the Room has been quiet for a
 // flush interval it flushes at once; otherwise at the end of the interval. A
 // flush encodes one CountFrame (JSON and WebSocket framing, once) and sends
-// every member the same *UserCount, so each member gets at most one count
-// frame per interval however fast people come and go.
+// every member the same *UserCount. Each Conn also spaces its own writes by
+// at least one interval (a flush to thousands of members takes longer than
+// an interval, so one flush may reach a member late and the next early), so
+// each member reads at most one count frame per interval, however fast
+// people come and go and however loaded the server is.
 //
 // A member whose socket is slow does not hold anyone up: each Conn writes on
 // its own goroutine, with the socket's write deadline. While it is blocked,
