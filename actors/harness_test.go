@@ -115,3 +115,27 @@ func (tr *tree) joinAll(room string, n int) []*fakeSocket {
 	eventually(tr.t, 10*time.Second, func() (bool, string) { return converged(members, n) })
 	return members
 }
+
+// expectExact waits until every room's Room counts exactly its live members
+// and each of them shows that count, then checks every socket ever seated:
+// no seq went backwards, and no ReadLoop ran twice (no Conn was restarted).
+func (tr *tree) expectExact(live map[string][]*fakeSocket, all []*fakeSocket) {
+	tr.t.Helper()
+	for room, members := range live {
+		eventually(tr.t, 15*time.Second, func() (bool, string) {
+			if got := tr.count(room).Users; got != len(members) {
+				return false, fmt.Sprintf("room %s: the Room counts %d, want %d", room, got, len(members))
+			}
+			ok, why := converged(members, len(members))
+			return ok, "room " + room + ": " + why
+		})
+	}
+	for _, s := range all {
+		if p := s.seqProblem(); p != "" {
+			tr.t.Fatalf("a member saw %s", p)
+		}
+		if n := s.readLoops.Load(); n > 1 {
+			tr.t.Fatalf("a member's ReadLoop ran %d times: a Conn was restarted", n)
+		}
+	}
+}

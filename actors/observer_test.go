@@ -44,7 +44,7 @@ func (o *recordingObserver) Joined() {
 	o.panicOnJoined.Store(0)
 }
 
-func (o *recordingObserver) Flushed(int, int) {
+func (o *recordingObserver) Flushed(int) {
 	if o.panicOnFlushed.Add(-1) >= 0 {
 		panic("injected room panic in Flushed")
 	}

@@ -166,7 +166,7 @@ func (r *Room) flush(ctx actor.Context) {
 	for _, pid := range r.targets {
 		ctx.Send(pid, msg)
 	}
-	r.opts.Observer.Flushed(len(r.targets), r.changes-1)
+	r.opts.Observer.Flushed(r.changes - 1)
 	ctx.Send(ctx.Parent(), &roomFlushed{room: r.name, users: users})
 
 	clear(r.targets) // drop PIDs of members that may leave before the next flush

@@ -62,15 +62,15 @@ func LeaveReason(err error) string {
 // implementations must be safe for concurrent use and cheap: FrameWritten is
 // called once per member per flush.
 type Observer interface {
-	Joined()                           // a member went live
-	Left(reason string)                // a member left, and why
-	Flushed(recipients, coalesced int) // a count went out to recipients members; coalesced changes got no frame of their own
-	FrameWritten()                     // one count frame was written to a socket
-	FrameSkipped()                     // a member skipped a count because it had already written a newer one
-	SlowConsumer()                     // a member was dropped because a write timed out
-	PushLatency(d time.Duration)       // first membership change of a flush → its last member handled it
-	RoomsChanged(rooms, members int)   // rooms alive, and members in them as last pushed
-	BadMessage()                       // a client message was answered with an error event
+	Joined()                         // a member went live
+	Left(reason string)              // a member left, and why
+	Flushed(coalesced int)           // a count went out; coalesced changes got no frame of their own
+	FrameWritten()                   // one count frame was written to a socket
+	FrameSkipped()                   // a member skipped a count because it had already written a newer one
+	SlowConsumer()                   // a member was dropped because a write timed out
+	PushLatency(d time.Duration)     // first membership change of a flush → its last member handled it
+	RoomsChanged(rooms, members int) // rooms alive, and members in them as last pushed
+	BadMessage()                     // a client message was answered with an error event
 }
 
 // Options configure the actor tree. Zero fields take the defaults listed.
@@ -119,7 +119,7 @@ type nopObserver struct{}
 
 func (nopObserver) Joined()                   {}
 func (nopObserver) Left(string)               {}
-func (nopObserver) Flushed(int, int)          {}
+func (nopObserver) Flushed(int)               {}
 func (nopObserver) FrameWritten()             {}
 func (nopObserver) FrameSkipped()             {}
 func (nopObserver) SlowConsumer()             {}

@@ -134,7 +134,7 @@ func (m *Metrics) SlowConsumer()               { m.slowDrops.Inc() }
 func (m *Metrics) BadMessage()                 { m.badMessages.Inc() }
 func (m *Metrics) PushLatency(d time.Duration) { m.pushLatency.Observe(d.Seconds()) }
 
-func (m *Metrics) Flushed(recipients, coalesced int) {
+func (m *Metrics) Flushed(coalesced int) {
 	m.flushes.Inc()
 	m.coalesced.Add(float64(coalesced))
 }
