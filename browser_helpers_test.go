@@ -9,7 +9,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -35,6 +34,7 @@ const browserTestsEnv = "PRESENCE_BROWSER_TESTS"
 const (
 	pageLoadTimeout = 20 * time.Second
 	pageWaitTimeout = 15 * time.Second
+	evalAttempt     = 2 * time.Second // one evaluation within waitFor
 )
 
 // shared is the one browser process of the test binary.
@@ -299,26 +299,30 @@ func (p *page) view() view {
 	return eval[view](p, viewJS)
 }
 
-// waitFor polls the JavaScript predicate in the page until it holds, and
-// fails the test with what the page shows when it does not within
-// pageWaitTimeout. A poll cut short by a navigation (the page's JavaScript
-// context goes away) starts again in the new page.
+// waitFor evaluates the JavaScript predicate in the page every 20 ms until it
+// holds, and fails the test with what the page shows when it does not within
+// pageWaitTimeout. The loop runs here, not in the page (chromedp.Poll), on
+// purpose: chromedp.Poll runs in the execution context it last saw for the
+// frame, and a document restored from the back/forward cache is not one it
+// learns about, so a poll there never returns. Evaluate runs in whatever
+// document is current; an evaluation that fails (the page is between
+// documents) counts as "not yet".
 func (p *page) waitFor(what, predicate string) {
 	p.t.Helper()
 	deadline := time.Now().Add(pageWaitTimeout)
 	retry := time.NewTicker(20 * time.Millisecond)
 	defer retry.Stop()
+	var err error
 	for {
-		left := time.Until(deadline)
-		ctx, cancel := context.WithTimeout(p.ctx, left+5*time.Second)
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](predicate,
-			chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(left)))
+		ctx, cancel := context.WithTimeout(p.ctx, min(time.Until(deadline), evalAttempt))
+		var holds bool
+		holds, err = chromedp.Run(ctx, chromedp.Evaluate[bool](predicate))
 		cancel()
-		if err == nil {
+		if err == nil && holds {
 			return
 		}
-		if errors.Is(err, chromedp.ErrPollingTimeout) || time.Now().After(deadline) {
-			p.t.Fatalf("%s: not %s within %s (%v); the page shows %s", p.name, what, pageWaitTimeout, err, p.view())
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s: not %s within %s (last evaluation: %v); the page shows %s", p.name, what, pageWaitTimeout, err, p.view())
 		}
 		<-retry.C
 	}
