@@ -53,8 +53,9 @@ PRESENCE_SOAK= go test -race -shuffle=on -count=1 "$@" ./...
 # that widens coverage is minimised for at most 20 runs (Go's default is a
 # minute each, which ate most of a 15 s budget: ~1,200 runs instead of
 # ~40,000). The soak churns connections for PRESENCE_SOAK (default 2m; e.g.
-# PRESENCE_SOAK=30m for a longer one) and checks that goroutines, files and memory come back; it runs
-# without -race, whose shadow memory would hide the RSS it measures.
+# PRESENCE_SOAK=30m for a longer one) and checks that goroutines, files and
+# memory come back; it runs without -race, whose shadow memory would hide the
+# RSS it measures.
 if [ $# -eq 0 ]; then
 	fuzztime="${PRESENCE_FUZZTIME:-15s}"
 	fuzz() { go test -run='^$' -fuzz="^$1\$" -fuzztime="$fuzztime" -fuzzminimizetime=20x "$2"; }
