@@ -54,6 +54,10 @@
 //     and block only that Conn.
 //   - A CountFrame is immutable once published, except for its delivery
 //     counter, which is atomic.
+//   - A joining socket reaches its Room through the Room's inbox, the one
+//     piece of state two actors share (under a mutex): protoactor drops the
+//     messages left in a stopping actor's mailbox, and a socket must never
+//     be dropped with them, only spawned as a Conn or closed (see inbox).
 //
 // This package knows nothing about WebSockets or HTTP: a Socket is the small
 // interface it needs, and main wires transport.Conn to it.

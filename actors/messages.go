@@ -16,10 +16,11 @@ type Join struct {
 	Socket Socket
 }
 
-// join asks a Room to spawn a Conn child for socket. Rooms → Room, for each Join.
-type join struct {
-	socket Socket
-}
+// join tells a Room that a socket waits in its inbox: Rooms → Room, one per
+// Join. The socket travels in the inbox, not here (see inbox).
+type join struct{}
+
+var joinMsg = &join{}
 
 // MemberStarted says a Conn child is live. Conn → its Room, from the Conn's
 // *actor.Started.

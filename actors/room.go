@@ -14,8 +14,9 @@ import (
 // A Room is also the supervisor of its Conns (HandleFailure): a failed Conn
 // is stopped, never restarted.
 type Room struct {
-	name string
-	opts *Options
+	name  string
+	opts  *Options
+	inbox *inbox // sockets Rooms has handed over; the Room spawns a Conn for each
 
 	// The member sets, keyed by PID id. A Conn is in starting from its spawn
 	// until it reports *actor.Started, then in live until *actor.Terminated.
@@ -23,7 +24,7 @@ type Room struct {
 	starting map[string]*actor.PID
 	live     map[string]*actor.PID
 	fresh    []*actor.PID // went live since the last flush and have not had a count yet
-	joins    uint64       // joins handled, so Rooms can tell whether one is in flight
+	joins    uint64       // sockets taken from the inbox, so Rooms can tell whether one waits
 
 	seq       uint64                     // seq of the last flush
 	latest    atomic.Pointer[CountFrame] // the last flush, read by late Conns
@@ -36,10 +37,11 @@ type Room struct {
 	stopping  bool
 }
 
-func newRoom(name string, o *Options) *Room {
+func newRoom(name string, o *Options, in *inbox) *Room {
 	return &Room{
 		name:      name,
 		opts:      o,
+		inbox:     in,
 		starting:  make(map[string]*actor.PID),
 		live:      make(map[string]*actor.PID),
 		seq:       initialSeq(time.Now()),
@@ -49,8 +51,8 @@ func newRoom(name string, o *Options) *Room {
 
 // roomProps spawns a Room. A fresh Room per incarnation; Rooms resumes rather
 // than restarts a failed Room, so the producer normally runs once.
-func roomProps(name string, o *Options) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor { return newRoom(name, o) })
+func roomProps(name string, o *Options, in *inbox) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return newRoom(name, o, in) })
 }
 
 var flushDueMsg = &flushDue{}
@@ -60,15 +62,7 @@ var flushDueMsg = &flushDue{}
 func (r *Room) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *join:
-		if r.stopping {
-			// protoactor still delivers user messages to a stopping actor, but
-			// a Conn spawned now would never be told to stop: close it here.
-			_ = msg.socket.Close(CloseGoingAway, closeReasonShutdown)
-			return
-		}
-		r.joins++
-		pid := ctx.SpawnPrefix(connProps(r.name, msg.socket, r.opts), "conn")
-		r.starting[pid.Id] = pid
+		r.admit(ctx)
 
 	case *MemberStarted:
 		id := msg.PID.Id
@@ -99,6 +93,7 @@ func (r *Room) Receive(ctx actor.Context) {
 
 	case *reconcile:
 		r.rebuild(ctx)
+		r.admit(ctx) // the join a failure lost may have left sockets waiting
 		r.lastUsers = -1
 		r.changed(ctx)
 
@@ -111,10 +106,23 @@ func (r *Room) Receive(ctx actor.Context) {
 
 	case *actor.Stopping:
 		r.stopping = true
+		// A Conn spawned now would never be told to stop.
+		for _, s := range r.inbox.close() {
+			_ = s.Close(CloseGoingAway, closeReasonShutdown)
+		}
 		if r.timer != nil {
 			r.timer.Stop()
 			r.timer = nil
 		}
+	}
+}
+
+// admit spawns a Conn child for every socket waiting in the inbox.
+func (r *Room) admit(ctx actor.Context) {
+	for _, s := range r.inbox.take() {
+		r.joins++
+		pid := ctx.SpawnPrefix(connProps(r.name, s, r.opts), "conn")
+		r.starting[pid.Id] = pid
 	}
 }
 

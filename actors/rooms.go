@@ -24,7 +24,8 @@ type Rooms struct {
 
 type roomEntry struct {
 	pid   *actor.PID
-	joins uint64 // Joins forwarded to this Room
+	inbox *inbox // where Joins' sockets wait for the Room
+	joins uint64 // sockets put in its inbox
 	users int    // its last pushed count
 }
 
@@ -60,13 +61,20 @@ func (r *Rooms) Receive(ctx actor.Context) {
 		e := r.rooms[msg.Room]
 		created := e == nil
 		if created {
-			pid := ctx.SpawnPrefix(roomProps(msg.Room, r.opts), "room-"+msg.Room+"-")
-			e = &roomEntry{pid: pid}
+			in := &inbox{}
+			pid := ctx.SpawnPrefix(roomProps(msg.Room, r.opts, in), "room-"+msg.Room+"-")
+			e = &roomEntry{pid: pid, inbox: in}
 			r.rooms[msg.Room] = e
 			r.names[pid.Id] = msg.Room
 		}
+		if !e.inbox.put(msg.Socket) {
+			// The Room is stopping (it kept failing): the member reconnects
+			// and meets a fresh Room once this one is gone.
+			_ = msg.Socket.Close(CloseGoingAway, closeReasonShutdown)
+			return
+		}
 		e.joins++
-		ctx.Send(e.pid, &join{socket: msg.Socket})
+		ctx.Send(e.pid, joinMsg)
 		if created {
 			r.report() // after the forward: an observer that fails must not lose the join
 		}

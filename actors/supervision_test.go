@@ -86,6 +86,55 @@ func TestRoomPanicKeepsMembers(t *testing.T) {
 	}
 }
 
+// TestRoomThatKeepsFailingLosesNoSocket: a Room that fails on every member
+// going live is stopped once past its failure budget, with joins still on
+// their way to it (protoactor drops what is left in a stopped actor's
+// mailbox). No socket may be lost between the actors: each one ends either
+// closed with 1001 (its Conn or its join met the stopping Room; the client
+// reconnects) or seated in a Room, its read loop running.
+func TestRoomThatKeepsFailingLosesNoSocket(t *testing.T) {
+	obs := &recordingObserver{}
+	obs.panicOnJoined.Store(1 << 30) // every member going live fails its Room
+	tr := newTree(t, Options{Observer: obs})
+	anyClosed := func(sockets []*fakeSocket) bool {
+		for _, s := range sockets {
+			if closed, _ := s.closedWith(); closed {
+				return true
+			}
+		}
+		return false
+	}
+
+	// Keep joining while the Room fails, until it has been stopped (its
+	// members are closed), and a little beyond: joins meet it in every state.
+	var sockets []*fakeSocket
+	deadline := time.Now().Add(10 * time.Second)
+	for extra := 200; extra > 0 && len(sockets) < 20_000 && time.Now().Before(deadline); {
+		sockets = append(sockets, tr.join("doomed"))
+		if len(sockets)%20 == 0 && anyClosed(sockets) {
+			extra -= 20
+		}
+	}
+	if !anyClosed(sockets) {
+		t.Fatalf("%d joins and the Room was never stopped", len(sockets))
+	}
+
+	eventually(t, 10*time.Second, func() (bool, string) {
+		limbo := 0
+		for _, s := range sockets {
+			if closed, _ := s.closedWith(); !closed && s.readLoops.Load() == 0 {
+				limbo++
+			}
+		}
+		return limbo == 0, fmt.Sprintf("%d of %d sockets neither closed nor read", limbo, len(sockets))
+	})
+	for i, s := range sockets {
+		if closed, code := s.closedWith(); closed && code != CloseGoingAway {
+			t.Fatalf("socket %d closed with %d, want 1001", i, code)
+		}
+	}
+}
+
 // TestBlockedWriteDoesNotDelayOthers: a member whose write blocks (a client
 // that stopped reading) holds up nobody; when its write times out it is
 // dropped, and it never gets a count after that.
