@@ -309,7 +309,14 @@ func (p *page) view() view {
 // documents) counts as "not yet".
 func (p *page) waitFor(what, predicate string) {
 	p.t.Helper()
-	deadline := time.Now().Add(pageWaitTimeout)
+	p.waitForWithin(pageWaitTimeout, what, predicate)
+}
+
+// waitForWithin is waitFor with a deadline of its own, for waits that are
+// long by design (a reconnect backoff growing to its cap).
+func (p *page) waitForWithin(limit time.Duration, what, predicate string) {
+	p.t.Helper()
+	deadline := time.Now().Add(limit)
 	retry := time.NewTicker(20 * time.Millisecond)
 	defer retry.Stop()
 	var err error
@@ -322,7 +329,7 @@ func (p *page) waitFor(what, predicate string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			p.t.Fatalf("%s: not %s within %s (last evaluation: %v); the page shows %s", p.name, what, pageWaitTimeout, err, p.view())
+			p.t.Fatalf("%s: not %s within %s (last evaluation: %v); the page shows %s", p.name, what, limit, err, p.view())
 		}
 		<-retry.C
 	}

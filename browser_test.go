@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -98,6 +99,51 @@ func TestBrowserReconnectAfterRestart(t *testing.T) {
 	}
 	if _, rooms := s2.roomsAPI(t); rooms["lobby"] != 2 || rooms["other"] != 1 {
 		t.Errorf("/api/rooms after the restart: %v; want lobby 2, other 1", rooms)
+	}
+}
+
+// TestBrowserRetryNow: while the server is down the page's backoff grows to
+// seconds; when the server is back, "Retry now" connects at once instead of
+// waiting the countdown out. The page records when it connected, and that
+// must come before the attempt the countdown announced.
+func TestBrowserRetryNow(t *testing.T) {
+	needBrowser(t)
+	s := startServer(t, nil)
+	p := openPage(t, "lobby", s.url+"/")
+	p.waitCount(1)
+	if err := p.do(pageLoadTimeout, chromedp.Evaluate[chromedp.Void](`(() => {
+	  const state = document.getElementById('state');
+	  window.connectedAt = 0;
+	  new MutationObserver(() => {
+	    if (state.dataset.state === 'connected' && !window.connectedAt) window.connectedAt = Date.now();
+	  }).observe(state, { attributes: true });
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := s.stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	// The backoff doubles from 0.5 s to its 10 s cap, jittered to 50–100 %:
+	// a countdown of 5 s or more comes within about 16 s.
+	const announced = `parseInt((/in (\d+) s/.exec(document.getElementById('retry-text').textContent) || [0, 0])[1], 10)`
+	p.waitForWithin(40*time.Second, "counting down from 5 s or more", announced+" >= 5")
+
+	startServerAt(t, s.addr(), nil)
+	secs := eval[int](p, `(() => {
+	  const secs = `+announced+`;
+	  window.dueAt = Date.now() + (secs - 1) * 1000; // the countdown rounds up
+	  document.getElementById('retry-now').click();
+	  return secs;
+	})()`)
+	if secs < 2 {
+		t.Fatalf("the countdown was at %d s when Retry now was clicked; the check needs at least 2 s left", secs)
+	}
+	p.waitCount(1)
+	connectedAt, dueAt := eval[float64](p, `window.connectedAt`), eval[float64](p, `window.dueAt`)
+	if connectedAt == 0 || connectedAt >= dueAt {
+		t.Fatalf("the page connected %.0f ms after the click, when its %d s countdown was running out: Retry now did not try at once",
+			connectedAt-(dueAt-float64(secs-1)*1000), secs)
 	}
 }
 
