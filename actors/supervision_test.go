@@ -96,38 +96,35 @@ func TestRoomThatKeepsFailingLosesNoSocket(t *testing.T) {
 	obs := &recordingObserver{}
 	obs.panicOnJoined.Store(1 << 30) // every member going live fails its Room
 	tr := newTree(t, Options{Observer: obs})
-	anyClosed := func(sockets []*fakeSocket) bool {
-		for _, s := range sockets {
-			if closed, _ := s.closedWith(); closed {
-				return true
-			}
-		}
-		return false
-	}
+	stopped := func() bool { return obs.left(ReasonShutdown) > 0 } // a stopped Room stops its Conns
 
-	// Keep joining while the Room fails, until it has been stopped (its
-	// members are closed), and a little beyond: joins meet it in every state.
+	// Join in batches while the Room fails, until it has been stopped and ten
+	// batches beyond, so that joins meet it in every state. Each batch must
+	// come out of limbo: every socket closed, or seated with its read loop
+	// running.
 	var sockets []*fakeSocket
-	deadline := time.Now().Add(10 * time.Second)
-	for extra := 200; extra > 0 && len(sockets) < 20_000 && time.Now().Before(deadline); {
-		sockets = append(sockets, tr.join("doomed"))
-		if len(sockets)%20 == 0 && anyClosed(sockets) {
-			extra -= 20
+	for extra := 10; extra > 0; {
+		if len(sockets) >= 20_000 {
+			t.Fatalf("%d joins and the Room was never stopped", len(sockets))
 		}
-	}
-	if !anyClosed(sockets) {
-		t.Fatalf("%d joins and the Room was never stopped", len(sockets))
-	}
-
-	eventually(t, 10*time.Second, func() (bool, string) {
-		limbo := 0
-		for _, s := range sockets {
-			if closed, _ := s.closedWith(); !closed && s.readLoops.Load() == 0 {
-				limbo++
+		batch := make([]*fakeSocket, 20)
+		for i := range batch {
+			batch[i] = tr.join("doomed")
+		}
+		sockets = append(sockets, batch...)
+		eventually(t, 10*time.Second, func() (bool, string) {
+			limbo := 0
+			for _, s := range batch {
+				if closed, _ := s.closedWith(); !closed && s.readLoops.Load() == 0 {
+					limbo++
+				}
 			}
+			return limbo == 0, fmt.Sprintf("%d of a batch of %d sockets neither closed nor read (after %d joins)", limbo, len(batch), len(sockets))
+		})
+		if stopped() {
+			extra--
 		}
-		return limbo == 0, fmt.Sprintf("%d of %d sockets neither closed nor read", limbo, len(sockets))
-	})
+	}
 	for i, s := range sockets {
 		if closed, code := s.closedWith(); closed && code != CloseGoingAway {
 			t.Fatalf("socket %d closed with %d, want 1001", i, code)
