@@ -28,8 +28,7 @@ type Conn struct {
 	pinger    *time.Timer // guarded by wmu; nil once ReadLoop has ended
 
 	reading  atomic.Bool  // ReadLoop has started
-	closing  atomic.Bool  // the server sent close and waits for the peer's
-	closeBy  atomic.Int64 // unix nanos: when a closing socket gives up waiting
+	closeBy  atomic.Int64 // 0 while open; once the server has sent close, when (unix nanos) it stops waiting for the peer's
 	endMu    sync.Mutex
 	end      *LeaveError // the first reason the socket ended (guarded by endMu)
 	shutOnce sync.Once
@@ -57,10 +56,17 @@ var pingFrame = ws.MustCompileFrame(ws.NewPingFrame(nil))
 func (c *Conn) WriteFrame(frame []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.closeSent || c.broken {
+	if !c.writableLocked() {
 		return c.ended()
 	}
 	return c.writeLocked(frame)
+}
+
+// writableLocked reports whether frames may still be written: no close frame
+// has gone out (RFC 6455 §5.5.1: nothing may follow it) and no write has
+// failed (a partial frame may be on the wire). The caller holds wmu.
+func (c *Conn) writableLocked() bool {
+	return !c.closeSent && !c.broken
 }
 
 // writeLocked writes b with a deadline. The caller holds wmu.
@@ -81,18 +87,22 @@ func (c *Conn) writeLocked(b []byte) error {
 }
 
 // writeClose sends a close frame unless one was sent already or writes are
-// broken. It reports whether the frame went out now.
+// broken. Code 0 sends a close frame with no body (the answer to a peer's
+// close that carried no code). It reports whether the frame went out now.
 func (c *Conn) writeClose(code ws.StatusCode, reason string) bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.closeSent || c.broken {
+	if !c.writableLocked() {
 		return false
 	}
 	c.closeSent = true
-	if len(reason) > ws.MaxControlFramePayloadSize-2 {
-		reason = reason[:ws.MaxControlFramePayloadSize-2]
+	frame := ws.CompiledClose
+	if code != 0 {
+		if len(reason) > ws.MaxControlFramePayloadSize-2 {
+			reason = reason[:ws.MaxControlFramePayloadSize-2]
+		}
+		frame = ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(code, reason)))
 	}
-	frame := ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(code, reason)))
 	return c.writeLocked(frame) == nil
 }
 
@@ -116,9 +126,10 @@ func (c *Conn) Close(code uint16, reason string) error {
 }
 
 // lingerUntil makes a closing socket give up on the peer's close frame at t.
+// The first call wins. The deadline and the fact of closing are one atomic
+// value, so whoever sees the socket closing also sees when the wait ends.
 func (c *Conn) lingerUntil(t time.Time) {
-	if c.closing.CompareAndSwap(false, true) {
-		c.closeBy.Store(t.UnixNano())
+	if c.closeBy.CompareAndSwap(0, t.UnixNano()) {
 		_ = c.nc.SetReadDeadline(t)
 	}
 	if !c.reading.Load() {
@@ -126,16 +137,20 @@ func (c *Conn) lingerUntil(t time.Time) {
 	}
 }
 
+// isClosing reports whether the server has sent close and waits for the
+// peer's reply.
+func (c *Conn) isClosing() bool { return c.closeBy.Load() != 0 }
+
 // armReadDeadline gives the peer until the ping interval plus the pong
 // timeout to send its next frame; any frame re-arms it. A closing socket
 // keeps the deadline Close set.
 func (c *Conn) armReadDeadline() {
-	if c.closing.Load() {
+	if c.isClosing() {
 		return
 	}
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.cfg.PingInterval + c.cfg.PongTimeout))
-	if c.closing.Load() { // Close raced us: restore its deadline
-		_ = c.nc.SetReadDeadline(time.Unix(0, c.closeBy.Load()))
+	if by := c.closeBy.Load(); by != 0 { // Close raced us: restore its deadline
+		_ = c.nc.SetReadDeadline(time.Unix(0, by))
 	}
 }
 
@@ -151,7 +166,7 @@ func (c *Conn) startPinging() {
 func (c *Conn) ping() {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.pinger == nil || c.closeSent || c.broken {
+	if c.pinger == nil || !c.writableLocked() {
 		return
 	}
 	if c.writeLocked(pingFrame) == nil {

@@ -74,7 +74,7 @@ func (r *reader) run() *LeaveError {
 		}
 
 		// The first frame of a data message.
-		if c.closing.Load() {
+		if c.isClosing() {
 			// Closing: the peer's messages no longer matter, only its close frame.
 			if err := r.rd.Discard(); err != nil {
 				return r.failed(err)
@@ -154,7 +154,7 @@ func (r *reader) control(hdr ws.Header, body io.Reader) *LeaveError {
 	if hdr.OpCode == ws.OpPing {
 		r.c.wmu.Lock()
 		defer r.c.wmu.Unlock()
-		if !r.c.closeSent && !r.c.broken {
+		if r.c.writableLocked() {
 			if err := r.c.writeLocked(ws.MustCompileFrame(ws.NewPongFrame(payload))); err != nil {
 				return r.c.ended()
 			}
@@ -185,12 +185,7 @@ func (r *reader) peerClosed(payload []byte) *LeaveError {
 		return le
 	default: // no status code
 		le := c.setEnd(&LeaveError{Reason: ReasonCloseFrame})
-		c.wmu.Lock()
-		if !c.closeSent && !c.broken {
-			c.closeSent = true
-			_ = c.writeLocked(ws.CompiledClose)
-		}
-		c.wmu.Unlock()
+		c.writeClose(0, "")
 		return le
 	}
 }
@@ -212,7 +207,7 @@ func validCloseCode(code ws.StatusCode) bool {
 // error is its fault.
 func (r *reader) failed(err error) *LeaveError {
 	le, text := classify(err)
-	if r.c.closing.Load() {
+	if r.c.isClosing() {
 		// The server's own close is under way: whatever ends the wait (the
 		// deadline, the peer's EOF) completes it.
 		return r.c.ended()
