@@ -384,7 +384,7 @@ func TestAbuseConnectionFloodFromOneAddress(t *testing.T) {
 // beyond TestBadInput's three rows: normalisation, look-alikes, another port
 // of the same host, "null", and the allow-list's "*".
 func TestAbuseOrigins(t *testing.T) {
-	s := startServer(t, func(c *config) { c.AllowedOrigins = "https://partner.example,http://localhost:3000" })
+	s := startServer(t, func(c *config) { c.AllowedOrigins = []string{"https://partner.example", "http://localhost:3000"} })
 	port := s.url[len("http://127.0.0.1:"):]
 	rows := []struct {
 		origin string
@@ -431,7 +431,7 @@ func TestAbuseOrigins(t *testing.T) {
 		t.Errorf("origin rejections went from %v to %v, want +%d", before, after, refused)
 	}
 
-	anyOrigin := startServer(t, func(c *config) { c.AllowedOrigins = "*" })
+	anyOrigin := startServer(t, func(c *config) { c.AllowedOrigins = []string{"*"} })
 	c := dial(t, anyOrigin, dialOptions{room: "origins", header: http.Header{"Origin": {"http://evil.example"}}})
 	c.closeNormally()
 }

@@ -20,7 +20,7 @@ func TestBadInput(t *testing.T) {
 		c.MaxBadMessages = 1000 // so that the flood row meets the rate limit, not this budget
 		c.PingInterval = 500 * time.Millisecond
 		c.PongTimeout = 500 * time.Millisecond
-		c.AllowedOrigins = "https://partner.example"
+		c.AllowedOrigins = []string{"https://partner.example"}
 	})
 	var observers []*wsClient
 	for range 3 {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"presence/actors"
 	"presence/transport"
 )
 
@@ -16,23 +17,15 @@ import (
 // twin: --flush-interval and PRESENCE_FLUSH_INTERVAL. A flag on the command
 // line wins over its environment variable, which wins over the default.
 type config struct {
-	Addr             string
-	FlushInterval    time.Duration
-	PingInterval     time.Duration
-	PongTimeout      time.Duration
-	WriteTimeout     time.Duration
-	HandshakeTimeout time.Duration
-	CloseTimeout     time.Duration
-	ShutdownTimeout  time.Duration
-	MaxMessageSize   int64
-	RateLimit        float64
-	RateBurst        int
-	MaxConnsPerIP    int
-	MaxBadMessages   int
-	AllowedOrigins   string
-	ActorMetrics     bool
-	LogLevel         string
-	LogFormat        string
+	transport.Config // the network edge's limits and timeouts, handed to it as they are
+
+	Addr            string
+	FlushInterval   time.Duration
+	ShutdownTimeout time.Duration
+	MaxBadMessages  int
+	ActorMetrics    bool
+	LogLevel        string
+	LogFormat       string
 }
 
 const envPrefix = "PRESENCE_"
@@ -51,7 +44,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs := flag.NewFlagSet("presence", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.Addr, "addr", ":8080", "address to serve HTTP and WebSockets on")
-	fs.DurationVar(&c.FlushInterval, "flush-interval", 50*time.Millisecond, "coalescing window: each member gets at most one count frame per interval")
+	fs.DurationVar(&c.FlushInterval, "flush-interval", actors.DefaultFlushInterval, "coalescing window: each member gets at most one count frame per interval")
 	fs.DurationVar(&c.PingInterval, "ping-interval", d.PingInterval, "how often the server pings each socket")
 	fs.DurationVar(&c.PongTimeout, "pong-timeout", d.PongTimeout, "a socket silent for ping-interval + pong-timeout is dropped")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", d.WriteTimeout, "deadline of every socket write; a client that reads slower is dropped")
@@ -62,8 +55,14 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.Float64Var(&c.RateLimit, "rate-limit", d.RateLimit, "client messages per second per socket, sustained; faster ones are closed with 1008")
 	fs.IntVar(&c.RateBurst, "rate-burst", d.RateBurst, "client messages per socket allowed in a burst")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", d.MaxConnsPerIP, "open sockets per client IP address; more get 429 (0 = no limit)")
-	fs.IntVar(&c.MaxBadMessages, "max-bad-messages", 10, "unusable client messages answered with an error event before the socket is closed with 1008")
-	fs.StringVar(&c.AllowedOrigins, "allowed-origins", "", "comma-separated browser origins allowed besides the server's own (e.g. https://app.example.com); * allows any")
+	fs.IntVar(&c.MaxBadMessages, "max-bad-messages", actors.DefaultMaxBadMessages, "unusable client messages answered with an error event before the socket is closed with 1008")
+	fs.Func("allowed-origins", "comma-separated browser origins allowed besides the server's own (e.g. https://app.example.com); * allows any", func(v string) error {
+		c.AllowedOrigins = nil
+		if v != "" {
+			c.AllowedOrigins = strings.Split(v, ",")
+		}
+		return nil
+	})
 	fs.BoolVar(&c.ActorMetrics, "actor-metrics", true, "export protoactor's actor metrics on /metrics (costs a little per message)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
@@ -142,28 +141,4 @@ func (c config) logLevel() (slog.Level, error) {
 		return 0, fmt.Errorf("--log-level must be debug, info, warn or error, got %q", c.LogLevel)
 	}
 	return l, nil
-}
-
-// origins splits --allowed-origins.
-func (c config) origins() []string {
-	if c.AllowedOrigins == "" {
-		return nil
-	}
-	return strings.Split(c.AllowedOrigins, ",")
-}
-
-// transport returns the network edge's part of the configuration.
-func (c config) transport() transport.Config {
-	return transport.Config{
-		HandshakeTimeout: c.HandshakeTimeout,
-		PingInterval:     c.PingInterval,
-		PongTimeout:      c.PongTimeout,
-		WriteTimeout:     c.WriteTimeout,
-		CloseTimeout:     c.CloseTimeout,
-		MaxMessageSize:   c.MaxMessageSize,
-		RateLimit:        c.RateLimit,
-		RateBurst:        c.RateBurst,
-		MaxConnsPerIP:    c.MaxConnsPerIP,
-		AllowedOrigins:   c.origins(),
-	}
 }

@@ -1,6 +1,6 @@
 // Command presence serves a live presence page: browsers join rooms over
 // WebSockets and every member sees, live and exactly, how many people are in
-// the room. See README.md and DESIGN.md.
+// the room. See README.md and docs/architecture.md.
 //
 // This file is wiring only: configuration, the actor system, the HTTP
 // server, signals and the order of shutdown. The actor tree lives in
@@ -28,6 +28,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"presence/actors"
+	"presence/internal/metrics"
 	"presence/transport"
 )
 
@@ -93,11 +94,11 @@ type app struct {
 }
 
 func newApp(cfg config, log *slog.Logger) (*app, error) {
-	metrics := transport.NewMetrics()
+	reg := metrics.New()
 	var mp metric.MeterProvider
 	if cfg.ActorMetrics {
 		var err error
-		if mp, err = metrics.ActorMeterProvider(); err != nil {
+		if mp, err = reg.ActorMeterProvider(); err != nil {
 			return nil, err
 		}
 	}
@@ -106,7 +107,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		FlushInterval:  cfg.FlushInterval,
 		Frame:          transport.TextFrame,
 		MaxBadMessages: cfg.MaxBadMessages,
-		Observer:       metrics,
+		Observer:       reg,
 		Logger:         log,
 	}))
 
@@ -114,21 +115,22 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	edge, err := transport.NewServer(cfg.transport(), metrics, log, public)
+	edge, err := transport.NewServer(cfg.Config, reg, log, public)
 	if err != nil {
 		system.Shutdown()
 		return nil, err
 	}
+	edge.Metrics = reg.Handler()
 	edge.OnConnect = func(room string, c *transport.Conn) {
 		system.Root.Send(rooms, &actors.Join{Room: room, Socket: c})
 	}
 	edge.Rooms = func(ctx context.Context) ([]transport.RoomCount, error) {
-		res, err := system.Root.RequestFuture(rooms, &actors.RoomsRequest{}, 2*time.Second).Result()
+		counts, err := actors.ListRooms(ctx, system.Root, rooms)
 		if err != nil {
-			return nil, fmt.Errorf("ask rooms: %w", err)
+			return nil, err
 		}
-		out := []transport.RoomCount{}
-		for _, r := range res.(*actors.RoomsResponse).Rooms {
+		out := make([]transport.RoomCount, 0, len(counts))
+		for _, r := range counts {
 			out = append(out, transport.RoomCount{Room: r.Room, CurrentUsers: r.Users})
 		}
 		return out, nil

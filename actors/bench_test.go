@@ -28,13 +28,12 @@ func (s *benchSocket) WriteFrame([]byte) error {
 	return nil
 }
 
-func (s *benchSocket) Close(uint16, string) error {
+func (s *benchSocket) Close(uint16, string) {
 	select {
 	case <-s.ended:
 	default:
 		close(s.ended)
 	}
-	return nil
 }
 
 func (s *benchSocket) ReadLoop(func([]byte)) error { <-s.ended; return nil }

@@ -3,6 +3,7 @@ package actors
 import (
 	"fmt"
 	"math/rand/v2"
+	"presence/internal/leave"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -154,7 +155,7 @@ func TestChaosRandomPanicsDuringChurn(t *testing.T) {
 		sockets = append(sockets, m.s)
 	}
 	tr.expectExact(want, sockets)
-	if got := obs.left(ReasonCrash); got != crashed {
+	if got := obs.left(leave.Crash); got != crashed {
 		t.Fatalf("%d crash leaves, but %d Conns failed", got, crashed)
 	}
 	t.Logf("%d members, %d Conn panics, %d Room panics in Joined and %d in Flushed", len(all), crashed, obs.joined.Load(), obs.flush.Load())

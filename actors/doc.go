@@ -3,9 +3,9 @@
 //
 //	root
 //	└── Rooms            one per process; spawns a Room per name on first join, reaps empty ones
-//	    └── Room "lobby" members = its live Conn children, nothing else
-//	        ├── Conn      one per socket; the only writer of data frames to it
-//	        └── Conn
+//	    └── Room "lobby" members = its live Member children, nothing else
+//	        ├── Member    one per socket; the only writer of data frames to it
+//	        └── Member
 //
 // # Membership comes from the supervision tree
 //
@@ -23,22 +23,22 @@
 // A membership change marks the Room dirty. If the Room has been quiet for a
 // flush interval it flushes at once; otherwise at the end of the interval. A
 // flush encodes one CountFrame (JSON and WebSocket framing, once) and sends
-// every member the same *UserCount. Each Conn also spaces its own writes by
+// every member the same *UserCount. Each Member also spaces its own writes by
 // at least one interval (a flush to thousands of members takes longer than
 // an interval, so one flush may reach a member late and the next early), so
 // each member reads at most one count frame per interval, however fast
 // people come and go and however loaded the server is.
 //
-// A member whose socket is slow does not hold anyone up: each Conn writes on
+// A member whose socket is slow does not hold anyone up: each Member writes on
 // its own goroutine, with the socket's write deadline. While it is blocked,
 // newer counts pile up in its mailbox; when it is free it writes only the
-// newest one (latest wins, see Conn) and a write that times out closes the
+// newest one (latest wins, see Member) and a write that times out closes the
 // socket, which removes the member.
 //
 // # Supervision
 //
-//   - Conns are never restarted: a restart would re-run *actor.Started on the
-//     same socket and start a second reader. A Room stops a failed Conn, which
+//   - Members are never restarted: a restart would re-run *actor.Started on the
+//     same socket and start a second reader. A Room stops a failed Member, which
 //     closes its socket with 1011 and leaves the room.
 //   - A Room failure does not disconnect its members: protoactor's restart
 //     stops every child first, so Rooms resumes a failed Room instead and asks
@@ -47,17 +47,17 @@
 // # Ownership and concurrency
 //
 //   - Every piece of actor state is touched only inside that actor's Receive.
-//     No actor.Context leaves Receive: the Conn's read goroutine holds only the
-//     root context and the Conn's PID, and reports with root.Send.
+//     No actor.Context leaves Receive: the Member's read goroutine holds only the
+//     root context and the Member's PID, and reports with root.Send.
 //   - Blocking reads stay outside Receive (the read goroutine). Writes happen
-//     inside a Conn's Receive but are bounded by the socket's write deadline
-//     and block only that Conn.
+//     inside a Member's Receive but are bounded by the socket's write deadline
+//     and block only that Member.
 //   - A CountFrame is immutable once published, except for its delivery
 //     counter, which is atomic.
 //   - A joining socket reaches its Room through the Room's inbox, the one
 //     piece of state two actors share (under a mutex): protoactor drops the
 //     messages left in a stopping actor's mailbox, and a socket must never
-//     be dropped with them, only spawned as a Conn or closed (see inbox).
+//     be dropped with them, only spawned as a Member or closed (see inbox).
 //
 // This package knows nothing about WebSockets or HTTP: a Socket is the small
 // interface it needs, and main wires transport.Conn to it.

@@ -3,6 +3,7 @@ package actors
 import (
 	"encoding/json"
 	"fmt"
+	"presence/internal/leave"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,8 +35,8 @@ type fakeSocket struct {
 // leaveErr is what a socket reports when it ends: an error carrying a reason.
 type leaveErr string
 
-func (e leaveErr) Error() string       { return "left: " + string(e) }
-func (e leaveErr) LeaveReason() string { return string(e) }
+func (e leaveErr) Error() string             { return "left: " + string(e) }
+func (e leaveErr) LeaveReason() leave.Reason { return leave.Reason(e) }
 
 func newFakeSocket() *fakeSocket {
 	return &fakeSocket{inbound: make(chan []byte, 16), ended: make(chan struct{})}
@@ -73,14 +74,13 @@ func (s *fakeSocket) WriteFrame(frame []byte) error {
 	return nil
 }
 
-func (s *fakeSocket) Close(code uint16, _ string) error {
+func (s *fakeSocket) Close(code uint16, _ string) {
 	s.mu.Lock()
 	if !s.closed {
 		s.closed, s.closeCode = true, code
 	}
 	s.mu.Unlock()
 	s.end(leaveErr("server_close"))
-	return nil
 }
 
 func (s *fakeSocket) ReadLoop(onText func([]byte)) error {

@@ -4,15 +4,15 @@ import "sync"
 
 // inbox hands sockets from Rooms to one Room.
 //
-// Why not in the join message alone: protoactor drops the user messages still
-// in an actor's mailbox when it stops, and a message sent after that goes to
-// dead letters. A socket carried only by a join that meets a stopping Room
+// Why not in a message alone: protoactor drops the user messages still in an
+// actor's mailbox when it stops, and a message sent after that goes to dead
+// letters. A socket carried only by a message that meets a stopping Room
 // would then stay open in no room, its read loop never started. So Rooms puts
-// the socket here and sends a join to wake the Room; the Room takes every
-// waiting socket on a join (and on a reconcile, in case the join was the
+// the socket here and sends socketsWaiting to wake the Room; the Room takes
+// every waiting socket then (and on a reconcile, in case that wake-up was the
 // message a failure lost), and closes the inbox when it starts stopping,
 // closing with 1001 whatever still waits. From then on put refuses and Rooms
-// closes the socket itself. Either way every socket is spawned as a Conn or
+// closes the socket itself. Either way every socket is spawned as a Member or
 // closed, exactly once.
 //
 // Concurrency: Rooms calls put, the Room calls take and close, each from its

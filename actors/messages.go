@@ -16,23 +16,23 @@ type Join struct {
 	Socket Socket
 }
 
-// join tells a Room that a socket waits in its inbox: Rooms → Room, one per
-// Join. The socket travels in the inbox, not here (see inbox).
-type join struct{}
+// socketsWaiting tells a Room that a socket waits in its inbox: Rooms →
+// Room, one per Join. The socket travels in the inbox, not here (see inbox).
+type socketsWaiting struct{}
 
-var joinMsg = &join{}
+var socketsWaitingMsg = &socketsWaiting{}
 
-// MemberStarted says a Conn child is live. Conn → its Room, from the Conn's
-// *actor.Started.
+// MemberStarted says a Member child is live. Member → its Room, from the
+// Member's *actor.Started.
 type MemberStarted struct {
 	PID *actor.PID
 }
 
-// UserCount tells a member that the room's count changed. Room → Conn, once
+// UserCount tells a member that the room's count changed. Room → Member, once
 // per flush; one value is shared by every recipient and never modified.
 type UserCount struct {
 	Frame  *CountFrame                 // the count this flush produced
-	Latest *atomic.Pointer[CountFrame] // the room's newest count, which a late Conn writes instead (latest wins)
+	Latest *atomic.Pointer[CountFrame] // the room's newest count, which a late Member writes instead (latest wins)
 }
 
 // CountRequest asks for a room's current count. Tests and operators → Rooms,
@@ -82,22 +82,22 @@ type roomIdle struct {
 // flushDue ends a coalescing interval. The Room's timer → Room.
 type flushDue struct{}
 
-// writeDue ends a Conn's wait before its next count frame (see Conn.deliver).
-// The Conn's timer → Conn.
+// writeDue ends a Member's wait before its next count frame (see
+// Member.deliver). The Member's timer → Member.
 type writeDue struct{}
 
 // reconcile asks a Room to rebuild its member sets from ctx.Children() and
 // push the result. Rooms (as supervisor) → Room, after resuming it from a failure.
 type reconcile struct{}
 
-// inboundText is a complete text message from the client. The Conn's read
-// goroutine → Conn.
+// inboundText is a complete text message from the client. The Member's read
+// goroutine → Member.
 type inboundText struct {
 	data []byte
 }
 
-// socketEnded says the socket's read side has ended and why. The Conn's read
-// goroutine → Conn, exactly once.
+// socketEnded says the socket's read side has ended and why. The Member's
+// read goroutine → Member, exactly once.
 type socketEnded struct {
 	err error
 }

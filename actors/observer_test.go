@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"presence/internal/leave"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,23 +14,23 @@ import (
 type recordingObserver struct {
 	nopObserver
 	mu     sync.Mutex
-	leaves map[string]int
+	leaves map[leave.Reason]int
 	slow   atomic.Int32
 
 	panicOnJoined  atomic.Int32 // panics left to inject
 	panicOnFlushed atomic.Int32
 }
 
-func (o *recordingObserver) Left(reason string) {
+func (o *recordingObserver) Left(reason leave.Reason) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.leaves == nil {
-		o.leaves = map[string]int{}
+		o.leaves = map[leave.Reason]int{}
 	}
 	o.leaves[reason]++
 }
 
-func (o *recordingObserver) left(reason string) int {
+func (o *recordingObserver) left(reason leave.Reason) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.leaves[reason]

@@ -7,18 +7,18 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// Room is the actor for one room. Its members are its live Conn children and
+// Room is the actor for one room. Its members are its live Member children and
 // nothing else; it pushes their number to each of them, coalesced (see the
 // package comment).
 //
-// A Room is also the supervisor of its Conns (HandleFailure): a failed Conn
-// is stopped, never restarted.
+// A Room is also the supervisor of its Members (HandleFailure): a failed
+// Member is stopped, never restarted.
 type Room struct {
 	name  string
 	opts  *Options
-	inbox *inbox // sockets Rooms has handed over; the Room spawns a Conn for each
+	inbox *inbox // sockets Rooms has handed over; the Room spawns a Member for each
 
-	// The member sets, keyed by PID id. A Conn is in starting from its spawn
+	// The member sets, keyed by PID id. A Member is in starting from its spawn
 	// until it reports *actor.Started, then in live until *actor.Terminated.
 	// Both are a mirror of ctx.Children() that reconcile can rebuild.
 	starting map[string]*actor.PID
@@ -27,7 +27,7 @@ type Room struct {
 	joins    uint64       // sockets taken from the inbox, so Rooms can tell whether one waits
 
 	seq       uint64                     // seq of the last flush
-	latest    atomic.Pointer[CountFrame] // the last flush, read by late Conns
+	latest    atomic.Pointer[CountFrame] // the last flush, read by late Members
 	lastUsers int                        // users in the last flush; -1 forces a push to everyone
 	changes   int                        // membership changes since the last flush
 	changedAt time.Time                  // when the first of those happened
@@ -61,7 +61,7 @@ var flushDueMsg = &flushDue{}
 // HandleFailure, which protoactor also runs on this actor's goroutine.
 func (r *Room) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
-	case *join:
+	case *socketsWaiting:
 		r.admit(ctx)
 
 	case *MemberStarted:
@@ -93,7 +93,7 @@ func (r *Room) Receive(ctx actor.Context) {
 
 	case *reconcile:
 		r.rebuild(ctx)
-		r.admit(ctx) // the join a failure lost may have left sockets waiting
+		r.admit(ctx) // the wake-up a failure lost may have left sockets waiting
 		r.lastUsers = -1
 		r.changed(ctx)
 
@@ -106,9 +106,9 @@ func (r *Room) Receive(ctx actor.Context) {
 
 	case *actor.Stopping:
 		r.stopping = true
-		// A Conn spawned now would never be told to stop.
+		// A Member spawned now would never be told to stop.
 		for _, s := range r.inbox.close() {
-			_ = s.Close(CloseGoingAway, closeReasonShutdown)
+			s.Close(CloseGoingAway, closeReasonShutdown)
 		}
 		if r.timer != nil {
 			r.timer.Stop()
@@ -117,11 +117,11 @@ func (r *Room) Receive(ctx actor.Context) {
 	}
 }
 
-// admit spawns a Conn child for every socket waiting in the inbox.
+// admit spawns a Member child for every socket waiting in the inbox.
 func (r *Room) admit(ctx actor.Context) {
 	for _, s := range r.inbox.take() {
 		r.joins++
-		pid := ctx.SpawnPrefix(connProps(r.name, s, r.opts), "conn")
+		pid := ctx.SpawnPrefix(memberProps(r.name, s, r.opts), "member")
 		r.starting[pid.Id] = pid
 	}
 }
@@ -197,8 +197,8 @@ func (r *Room) rebuild(ctx actor.Context) {
 	}
 }
 
-// HandleFailure makes the Room the supervisor of its Conns: a failed Conn is
-// stopped, which closes its socket with 1011 and removes it from the room.
+// HandleFailure makes the Room the supervisor of its Members: a failed Member
+// is stopped, which closes its socket with 1011 and removes it from the room.
 // Restarting it would re-run *actor.Started on the same socket.
 func (r *Room) HandleFailure(_ *actor.ActorSystem, supervisor actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason, _ any) {
 	r.opts.Logger.Error("member actor failed; stopping it", "room", r.name, "pid", child.Id, "panic", reason)

@@ -54,8 +54,8 @@ func (r *Rooms) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *Join:
 		if r.stopping {
-			// A Room spawned now would never be stopped (see Room's join).
-			_ = msg.Socket.Close(CloseGoingAway, closeReasonShutdown)
+			// A Room spawned now would never be stopped (see inbox).
+			msg.Socket.Close(CloseGoingAway, closeReasonShutdown)
 			return
 		}
 		e := r.rooms[msg.Room]
@@ -70,11 +70,11 @@ func (r *Rooms) Receive(ctx actor.Context) {
 		if !e.inbox.put(msg.Socket) {
 			// The Room is stopping (it kept failing): the member reconnects
 			// and meets a fresh Room once this one is gone.
-			_ = msg.Socket.Close(CloseGoingAway, closeReasonShutdown)
+			msg.Socket.Close(CloseGoingAway, closeReasonShutdown)
 			return
 		}
 		e.joins++
-		ctx.Send(e.pid, joinMsg)
+		ctx.Send(e.pid, socketsWaitingMsg)
 		if created {
 			r.report() // after the forward: an observer that fails must not lose the join
 		}

@@ -1,12 +1,13 @@
 package actors
 
 import (
-	"errors"
 	"log/slog"
 	"time"
+
+	"presence/internal/leave"
 )
 
-// Socket is what a Conn needs from a client connection. transport.Conn
+// Socket is what a Member needs from a client connection. transport.Conn
 // implements it; tests use fakes.
 type Socket interface {
 	// WriteFrame writes one frame made by Options.Frame. It returns when the
@@ -18,44 +19,22 @@ type Socket interface {
 	// Close starts closing the socket with a close code and a short reason. It
 	// is idempotent, never blocks longer than one write deadline, and makes
 	// ReadLoop return soon after.
-	Close(code uint16, reason string) error
+	Close(code uint16, reason string)
 
 	// ReadLoop reads until the peer leaves or Close completes, calling onText
 	// with each complete text message (a fresh slice the callee may keep). It
-	// returns why the socket ended; see LeaveReason.
+	// returns why the socket ended, a leave.Error when it knows the reason.
 	ReadLoop(onText func(msg []byte)) error
 }
 
-// Close codes a Conn sends (RFC 6455 §7.4.1). They are plain numbers so that
+// Close codes a Member sends (RFC 6455 §7.4.1). They are plain numbers so that
 // this package does not depend on a WebSocket library.
 const (
 	CloseGoingAway      uint16 = 1001 // server shutting down, or the room was stopped
 	ClosePolicy         uint16 = 1008 // the client kept sending messages we cannot use
-	CloseInternalError  uint16 = 1011 // the Conn actor failed
+	CloseInternalError  uint16 = 1011 // the Member actor failed
 	closeReasonShutdown        = "server shutting down"
 )
-
-// Leave reasons a Conn records on its own; the socket reports the others
-// (close_frame, eof, ping_timeout, protocol_error, policy, write_timeout …)
-// through an error with a LeaveReason method.
-const (
-	ReasonShutdown     = "shutdown"      // the server (or the room) stopped the member
-	ReasonCrash        = "crash"         // the Conn actor panicked and was stopped
-	ReasonPolicy       = "policy"        // too many unusable messages
-	ReasonWriteTimeout = "write_timeout" // a write did not finish within the deadline
-	ReasonUnknown      = "unknown"       // the socket ended with an error that names no reason
-)
-
-// LeaveReason returns the metric label for why a socket ended: the reason
-// carried by err (an error with a LeaveReason() string method anywhere in its
-// chain), else ReasonUnknown.
-func LeaveReason(err error) string {
-	var r interface{ LeaveReason() string }
-	if errors.As(err, &r) {
-		return r.LeaveReason()
-	}
-	return ReasonUnknown
-}
 
 // Observer receives the events the presence metrics are made of. Every method
 // may be called from any actor's goroutine at the same time, so
@@ -63,7 +42,7 @@ func LeaveReason(err error) string {
 // called once per member per flush.
 type Observer interface {
 	Joined()                         // a member went live
-	Left(reason string)              // a member left, and why
+	Left(reason leave.Reason)        // a member left, and why
 	Flushed(coalesced int)           // a count went out; coalesced changes got no frame of their own
 	FrameWritten()                   // one count frame was written to a socket
 	FrameSkipped()                   // a member skipped a count because it had already written a newer one
@@ -73,10 +52,16 @@ type Observer interface {
 	BadMessage()                     // a client message was answered with an error event
 }
 
+// Defaults of the Options fields a zero value leaves unset.
+const (
+	DefaultFlushInterval  = 50 * time.Millisecond
+	DefaultMaxBadMessages = 10
+)
+
 // Options configure the actor tree. Zero fields take the defaults listed.
 type Options struct {
 	// FlushInterval is the coalescing window: a member gets at most one count
-	// frame per interval. Default 50 ms.
+	// frame per interval. Default DefaultFlushInterval.
 	FlushInterval time.Duration
 
 	// Frame turns a JSON payload into the bytes Socket.WriteFrame writes
@@ -85,7 +70,7 @@ type Options struct {
 
 	// MaxBadMessages is how many unusable client messages a connection may
 	// send (each answered with an error event) before it is closed with 1008.
-	// Default 10.
+	// Default DefaultMaxBadMessages.
 	MaxBadMessages int
 
 	// Observer receives metric events. Default: none.
@@ -98,13 +83,13 @@ type Options struct {
 // withDefaults returns a copy of o with every zero field set.
 func (o Options) withDefaults() *Options {
 	if o.FlushInterval <= 0 {
-		o.FlushInterval = 50 * time.Millisecond
+		o.FlushInterval = DefaultFlushInterval
 	}
 	if o.Frame == nil {
 		o.Frame = func(p []byte) []byte { return p }
 	}
 	if o.MaxBadMessages <= 0 {
-		o.MaxBadMessages = 10
+		o.MaxBadMessages = DefaultMaxBadMessages
 	}
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
@@ -118,7 +103,7 @@ func (o Options) withDefaults() *Options {
 type nopObserver struct{}
 
 func (nopObserver) Joined()                   {}
-func (nopObserver) Left(string)               {}
+func (nopObserver) Left(leave.Reason)         {}
 func (nopObserver) Flushed(int)               {}
 func (nopObserver) FrameWritten()             {}
 func (nopObserver) FrameSkipped()             {}

@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"presence/internal/leave"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -96,7 +97,7 @@ func TestRoomThatKeepsFailingLosesNoSocket(t *testing.T) {
 	obs := &recordingObserver{}
 	obs.panicOnJoined.Store(1 << 30) // every member going live fails its Room
 	tr := newTree(t, Options{Observer: obs})
-	stopped := func() bool { return obs.left(ReasonShutdown) > 0 } // a stopped Room stops its Conns
+	stopped := func() bool { return obs.left(leave.Shutdown) > 0 } // a stopped Room stops its Members
 
 	// Join in batches while the Room fails, until it has been stopped and ten
 	// batches beyond, so that joins meet it in every state. Each batch must
@@ -254,7 +255,7 @@ func TestWriteErrorLeavesWithItsReason(t *testing.T) {
 	if got := tr.count("lobby").Users; got != 0 {
 		t.Fatalf("room counts %d after its only member failed, want 0", got)
 	}
-	if LeaveReason(errors.New("plain")) != ReasonUnknown {
+	if leave.Of(errors.New("plain")) != leave.Unknown {
 		t.Fatal("an error without a reason should leave as unknown")
 	}
 }

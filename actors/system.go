@@ -12,7 +12,7 @@ import (
 // NewSystem returns an actor system that logs through logger at warning
 // level and up (protoactor reports every supervision decision and dead letter
 // at info), and that records protoactor's actor metrics to mp when mp is not
-// nil.
+// nil (metrics.ActorMeterProvider makes one).
 //
 // The pinned protoactor-go creates its instruments from the global
 // OpenTelemetry meter provider, so NewSystem installs mp globally as well
@@ -25,39 +25,11 @@ func NewSystem(logger *slog.Logger, mp metric.MeterProvider) *actor.ActorSystem 
 		actor.WithDeadLetterRequestLogging(false),
 	}
 	if mp != nil {
-		mp = withoutActorCallbacks{mp}
 		otel.SetMeterProvider(mp)
 		opts = append(opts, actor.WithMetricProviders(mp))
 	}
 	return actor.NewActorSystem(opts...)
 }
-
-// withoutActorCallbacks hides one instrument of protoactor's: its mailbox
-// length gauge. The pinned protoactor-go registers an OpenTelemetry callback
-// for it on every spawn and never unregisters it, so each connection ever
-// made would stay reachable (socket, actor, mailbox) and every scrape would
-// walk them all: a leak proportional to total connections, not live ones. The
-// other protoactor instruments (spawn, stop, restart, failure counts, receive
-// durations, dead letters, futures) are kept.
-type withoutActorCallbacks struct{ metric.MeterProvider }
-
-func (p withoutActorCallbacks) Meter(name string, opts ...metric.MeterOption) metric.Meter {
-	m := p.MeterProvider.Meter(name, opts...)
-	if name == "protoactor" {
-		return noCallbackMeter{m}
-	}
-	return m
-}
-
-type noCallbackMeter struct{ metric.Meter }
-
-func (noCallbackMeter) RegisterCallback(metric.Callback, ...metric.Observable) (metric.Registration, error) {
-	return noRegistration{}, nil
-}
-
-type noRegistration struct{ metric.Registration }
-
-func (noRegistration) Unregister() error { return nil }
 
 // minLevel is a slog.Handler that drops records below min.
 type minLevel struct {

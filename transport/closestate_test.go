@@ -50,7 +50,7 @@ func TestCloseLingerSurvivesConcurrentRearm(t *testing.T) {
 		ready := make(chan struct{})
 		wg.Go(func() {
 			<-ready
-			_ = c.Close(1001, "going away")
+			c.Close(1001, "going away")
 		})
 		wg.Go(func() {
 			<-ready

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"presence/internal/leave"
 )
 
 // Conn is one upgraded WebSocket, server side. It satisfies actors.Socket.
@@ -38,9 +40,6 @@ type Conn struct {
 func newConn(nc net.Conn, src io.Reader, cfg *Config, remote string, onShut func()) *Conn {
 	return &Conn{nc: nc, src: src, cfg: cfg, remote: remote, onShut: onShut}
 }
-
-// RemoteAddr is the client's address as the server saw it.
-func (c *Conn) RemoteAddr() string { return c.remote }
 
 // TextFrame returns payload as one unmasked WebSocket text frame, the bytes
 // WriteFrame expects. It is called once per count flush, not once per member.
@@ -74,10 +73,10 @@ func (c *Conn) writeLocked(b []byte) error {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
 	if _, err := c.nc.Write(b); err != nil {
 		c.broken = true
-		reason := ReasonEOF
+		reason := leave.EOF
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			reason = ReasonWriteTimeout
+			reason = leave.WriteTimeout
 		}
 		le := c.setEnd(&LeaveError{Reason: reason, Err: err})
 		c.shut()
@@ -110,11 +109,11 @@ func (c *Conn) writeClose(code ws.StatusCode, reason string) bool {
 // reason, and ReadLoop then waits up to CloseTimeout for the peer's reply
 // before closing the connection. It is idempotent and returns at once after
 // the write; if the write cannot be made, the connection is closed now.
-func (c *Conn) Close(code uint16, reason string) error {
-	c.setEnd(&LeaveError{Reason: ReasonServerClose, Code: ws.StatusCode(code)})
+func (c *Conn) Close(code uint16, reason string) {
+	c.setEnd(&LeaveError{Reason: leave.ServerClose, Code: ws.StatusCode(code)})
 	if c.writeClose(ws.StatusCode(code), reason) {
 		c.lingerUntil(time.Now().Add(c.cfg.CloseTimeout))
-		return nil
+		return
 	}
 	c.wmu.Lock()
 	broken := c.broken
@@ -122,7 +121,6 @@ func (c *Conn) Close(code uint16, reason string) error {
 	if broken || !c.reading.Load() {
 		c.shut() // nobody will read the reply
 	}
-	return nil
 }
 
 // lingerUntil makes a closing socket give up on the peer's close frame at t.
@@ -197,7 +195,7 @@ func (c *Conn) setEnd(le *LeaveError) *LeaveError {
 
 // ended returns the recorded reason, or an EOF one if there is none yet.
 func (c *Conn) ended() *LeaveError {
-	return c.setEnd(&LeaveError{Reason: ReasonEOF, Err: net.ErrClosed})
+	return c.setEnd(&LeaveError{Reason: leave.EOF, Err: net.ErrClosed})
 }
 
 // shut closes the connection now, once, and releases its slot.

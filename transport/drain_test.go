@@ -22,7 +22,7 @@ import (
 func newTestServer(t *testing.T, cfg Config, onConnect func(room string, c *Conn)) (*Server, *httptest.Server) {
 	t.Helper()
 	pub := fstest.MapFS{"index.html": {Data: []byte("<html>page</html>")}}
-	s, err := NewServer(cfg, NewMetrics(), slog.New(slog.NewTextHandler(io.Discard, nil)), pub)
+	s, err := NewServer(cfg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), pub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestDrainWaitsForAdmittedUpgrades(t *testing.T) {
 	if !returned.Load() {
 		t.Fatal("Drain returned before OnConnect did")
 	}
-	_ = conn.Load().Close(uint16(ws.StatusGoingAway), "bye")
+	conn.Load().Close(uint16(ws.StatusGoingAway), "bye")
 	if err := s.WaitClosed(context.Background()); err != nil {
 		t.Fatalf("WaitClosed: %v", err)
 	}

@@ -24,7 +24,7 @@ type echoServer struct {
 // the test ends, then shuts down as main does and waits for every socket.
 func startEchoServer(t testing.TB, cfg Config) *echoServer {
 	t.Helper()
-	s, err := NewServer(cfg, NewMetrics(), slog.New(slog.NewTextHandler(io.Discard, nil)), fstest.MapFS{"index.html": {Data: []byte("echo")}})
+	s, err := NewServer(cfg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), fstest.MapFS{"index.html": {Data: []byte("echo")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func startEchoServer(t testing.TB, cfg Config) *echoServer {
 		_ = hs.Shutdown(ctx)
 		<-served
 		for _, c := range s.snapshot() {
-			_ = c.Close(1001, "test over")
+			c.Close(1001, "test over")
 		}
 		if err := s.WaitClosed(ctx); err != nil {
 			t.Errorf("echo server: %v", err)

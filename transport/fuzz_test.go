@@ -14,6 +14,8 @@ import (
 	"github.com/gobwas/ws"
 
 	"presence/internal/conformance"
+
+	"presence/internal/leave"
 )
 
 // The inbound path under fuzzing: arbitrary bytes from a client, read by
@@ -97,11 +99,11 @@ func FuzzReadLoop(f *testing.F) {
 		}
 		switch {
 		case want.closeCode != 0:
-			if le.Reason != ReasonCloseFrame || le.Code != want.closeCode {
+			if le.Reason != leave.CloseFrame || le.Code != want.closeCode {
 				t.Fatalf("ended %v, want the peer's close %d echoed", le, want.closeCode)
 			}
 		case want.closeNoCode:
-			if le.Reason != ReasonCloseFrame || le.Code != 0 {
+			if le.Reason != leave.CloseFrame || le.Code != 0 {
 				t.Fatalf("ended %v, want the peer's close without a code", le)
 			}
 		case want.violation != 0:
@@ -150,7 +152,7 @@ func FuzzTextRoundTrip(f *testing.F) {
 		valid, fits := utf8.Valid(payload), len(payload) <= fuzzLimit
 		switch {
 		case valid && fits:
-			if len(msgs) != 1 || !bytes.Equal(msgs[0], payload) || le.Reason != ReasonCloseFrame || le.Code != 1000 {
+			if len(msgs) != 1 || !bytes.Equal(msgs[0], payload) || le.Reason != leave.CloseFrame || le.Code != 1000 {
 				t.Fatalf("got %q and %v, want %q and the close echoed", msgs, le, payload)
 			}
 		case len(msgs) != 0 || le.Code != ws.StatusInvalidFramePayloadData && le.Code != ws.StatusMessageTooBig:

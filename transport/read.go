@@ -10,6 +10,8 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 	"golang.org/x/time/rate"
+
+	"presence/internal/leave"
 )
 
 // ReadLoop reads the socket until the peer leaves, the input breaks a rule,
@@ -64,7 +66,7 @@ func (r *reader) run() *LeaveError {
 		c.armReadDeadline()
 		hdr, err := r.rd.NextFrame()
 		if err != nil {
-			return r.failed(err)
+			return r.endOnReadError(err)
 		}
 		if hdr.OpCode.IsControl() {
 			if le := r.control(hdr, &r.rd); le != nil {
@@ -77,19 +79,19 @@ func (r *reader) run() *LeaveError {
 		if c.isClosing() {
 			// Closing: the peer's messages no longer matter, only its close frame.
 			if err := r.rd.Discard(); err != nil {
-				return r.failed(err)
+				return r.endOnReadError(err)
 			}
 			continue
 		}
 		if !r.limit.Allow() {
-			return r.fail(&LeaveError{Reason: ReasonPolicy, Code: ws.StatusPolicyViolation}, "rate limit exceeded")
+			return r.refuse(&LeaveError{Reason: leave.Policy, Code: ws.StatusPolicyViolation}, "rate limit exceeded")
 		}
 		if hdr.OpCode == ws.OpBinary {
-			return r.fail(&LeaveError{Reason: ReasonPolicy, Code: ws.StatusUnsupportedData}, "binary messages are not supported")
+			return r.refuse(&LeaveError{Reason: leave.Policy, Code: ws.StatusUnsupportedData}, "binary messages are not supported")
 		}
 		msg, err := r.readMessage(hdr)
 		if err != nil {
-			return r.failed(err)
+			return r.endOnReadError(err)
 		}
 		r.onText(msg)
 	}
@@ -143,13 +145,13 @@ func (r *reader) onIntermediate(hdr ws.Header, body io.Reader) error {
 func (r *reader) control(hdr ws.Header, body io.Reader) *LeaveError {
 	payload := make([]byte, hdr.Length)
 	if _, err := io.ReadFull(body, payload); err != nil {
-		return r.failed(err)
+		return r.endOnReadError(err)
 	}
 	if hdr.OpCode == ws.OpClose {
 		return r.peerClosed(payload)
 	}
 	if !r.limit.Allow() {
-		return r.fail(&LeaveError{Reason: ReasonPolicy, Code: ws.StatusPolicyViolation}, "rate limit exceeded")
+		return r.refuse(&LeaveError{Reason: leave.Policy, Code: ws.StatusPolicyViolation}, "rate limit exceeded")
 	}
 	if hdr.OpCode == ws.OpPing {
 		r.c.wmu.Lock()
@@ -170,21 +172,21 @@ func (r *reader) peerClosed(payload []byte) *LeaveError {
 	c := r.c
 	switch {
 	case len(payload) == 1:
-		return r.fail(&LeaveError{Reason: ReasonProtocolError, Code: ws.StatusProtocolError}, "invalid close frame")
+		return r.refuse(&LeaveError{Reason: leave.ProtocolError, Code: ws.StatusProtocolError}, "invalid close frame")
 	case len(payload) >= 2:
 		code := ws.StatusCode(binary.BigEndian.Uint16(payload))
 		reason := payload[2:]
 		if !utf8.Valid(reason) {
-			return r.fail(&LeaveError{Reason: ReasonPolicy, Code: ws.StatusInvalidFramePayloadData}, "invalid UTF-8 in close reason")
+			return r.refuse(&LeaveError{Reason: leave.Policy, Code: ws.StatusInvalidFramePayloadData}, "invalid UTF-8 in close reason")
 		}
 		if !validCloseCode(code) {
-			return r.fail(&LeaveError{Reason: ReasonProtocolError, Code: ws.StatusProtocolError}, "invalid close code")
+			return r.refuse(&LeaveError{Reason: leave.ProtocolError, Code: ws.StatusProtocolError}, "invalid close code")
 		}
-		le := c.setEnd(&LeaveError{Reason: ReasonCloseFrame, Code: code})
+		le := c.setEnd(&LeaveError{Reason: leave.CloseFrame, Code: code})
 		c.writeClose(code, "")
 		return le
 	default: // no status code
-		le := c.setEnd(&LeaveError{Reason: ReasonCloseFrame})
+		le := c.setEnd(&LeaveError{Reason: leave.CloseFrame})
 		c.writeClose(0, "")
 		return le
 	}
@@ -203,9 +205,9 @@ func validCloseCode(code ws.StatusCode) bool {
 	}
 }
 
-// failed ends the loop after a read error, telling the peer why when the
-// error is its fault.
-func (r *reader) failed(err error) *LeaveError {
+// endOnReadError ends the loop after a read error, refusing the peer (see
+// refuse) when the error is its fault.
+func (r *reader) endOnReadError(err error) *LeaveError {
 	le, text := classify(err)
 	if r.c.isClosing() {
 		// The server's own close is under way: whatever ends the wait (the
@@ -215,13 +217,13 @@ func (r *reader) failed(err error) *LeaveError {
 	if le.Code == 0 {
 		return r.c.setEnd(le)
 	}
-	return r.fail(le, text)
+	return r.refuse(le, text)
 }
 
-// fail records le, sends its close code with text, and drains the
-// connection: the peer broke a rule, so the frames that follow are not
-// worth parsing.
-func (r *reader) fail(le *LeaveError, text string) *LeaveError {
+// refuse ends the loop because the peer broke a rule: it records le, sends
+// its close code with text, and drains the connection, since the frames that
+// follow are not worth parsing.
+func (r *reader) refuse(le *LeaveError, text string) *LeaveError {
 	le = r.c.setEnd(le)
 	if r.c.writeClose(le.Code, text) {
 		r.c.drainAndShut()

@@ -6,16 +6,18 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"presence/internal/leave"
 )
 
-// Conn is the actor for one client socket, a child of its Room. It is the
+// Member is the actor for one client socket, a child of its Room. It is the
 // only writer of data frames to the socket (the socket itself answers pings
 // and close frames), it tells its Room it is live from *actor.Started, and it
 // closes the socket when it stops, whoever stopped it.
 //
-// It is never restarted (Room stops failed Conns): a restart would run
+// It is never restarted (Room stops failed Members): a restart would run
 // *actor.Started again and start a second reader on the same socket.
-type Conn struct {
+type Member struct {
 	room   string
 	socket Socket
 	opts   *Options
@@ -26,55 +28,55 @@ type Conn struct {
 	held      []*CountFrame               // counts received but not yet handled (see deliver)
 	waiting   bool                        // a writeDue is on its way
 	bad       int                         // unusable client messages so far
-	reason    string                      // why it is leaving; "" while it is a member
+	reason    leave.Reason                // why it is leaving; "" while it is a member
 	failed    bool                        // Receive panicked, so supervision is about to stop it
 }
 
-// connProps spawns a Conn for socket. The producer returns the one Conn value
-// made here: there is no second incarnation to produce, since Conns are
-// stopped, not restarted, on failure.
-func connProps(room string, socket Socket, o *Options) *actor.Props {
-	c := &Conn{room: room, socket: socket, opts: o}
-	return actor.PropsFromProducer(func() actor.Actor { return c })
+// memberProps spawns a Member for socket. The producer returns the one
+// Member value made here: there is no second incarnation to produce, since
+// Members are stopped, not restarted, on failure.
+func memberProps(room string, socket Socket, o *Options) *actor.Props {
+	m := &Member{room: room, socket: socket, opts: o}
+	return actor.PropsFromProducer(func() actor.Actor { return m })
 }
 
 // Receive handles one message. State is touched only here.
-func (c *Conn) Receive(ctx actor.Context) {
+func (m *Member) Receive(ctx actor.Context) {
 	defer func() {
 		if p := recover(); p != nil {
 			// Remember the failure so *actor.Stopped closes with 1011, then let
 			// protoactor's supervision see the panic as usual.
-			c.failed = true
+			m.failed = true
 			panic(p)
 		}
 	}()
 
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
-		c.start(ctx)
+		m.start(ctx)
 	case *UserCount:
-		c.latest = msg.Latest
-		c.held = append(c.held, msg.Frame)
-		c.deliver(ctx)
+		m.latest = msg.Latest
+		m.held = append(m.held, msg.Frame)
+		m.deliver(ctx)
 	case *writeDue:
-		c.waiting = false
-		c.deliver(ctx)
+		m.waiting = false
+		m.deliver(ctx)
 	case *inboundText:
-		c.answer(ctx, msg.data)
+		m.answer(ctx, msg.data)
 	case *socketEnded:
-		c.leave(ctx, LeaveReason(msg.err), 0, "")
+		m.leave(ctx, leave.Of(msg.err), 0, "")
 	case *actor.Stopped:
-		c.stopped()
+		m.stopped()
 	}
 }
 
-// start reports the Conn live and starts the socket's read loop on its own
-// goroutine. The goroutine holds the root context and this Conn's PID, never
+// start reports the Member live and starts the socket's read loop on its own
+// goroutine. The goroutine holds the root context and this Member's PID, never
 // ctx, and always ends by reporting socketEnded.
-func (c *Conn) start(ctx actor.Context) {
+func (m *Member) start(ctx actor.Context) {
 	ctx.Send(ctx.Parent(), &MemberStarted{PID: ctx.Self()})
 
-	root, self, socket := ctx.ActorSystem().Root, ctx.Self(), c.socket
+	root, self, socket := ctx.ActorSystem().Root, ctx.Self(), m.socket
 	go func() {
 		err := socket.ReadLoop(func(msg []byte) {
 			root.Send(self, &inboundText{data: msg})
@@ -86,7 +88,7 @@ func (c *Conn) start(ctx actor.Context) {
 // deliver writes the room's newest count, unless this member has already
 // written it or a newer one, and at most once per flush interval.
 //
-// Latest wins: while a slow write blocked this Conn, several UserCounts may
+// Latest wins: while a slow write blocked this Member, several UserCounts may
 // have queued up; the first writes the newest frame and the rest are
 // skipped, so a slow member never sees a stale count.
 //
@@ -96,43 +98,43 @@ func (c *Conn) start(ctx actor.Context) {
 // by less than an interval waits for the rest of it (writeDue), and the
 // newest count then goes out: each member reads at most one count frame per
 // interval on the wire, whatever the load.
-func (c *Conn) deliver(ctx actor.Context) {
-	if c.reason != "" {
-		c.release()
+func (m *Member) deliver(ctx actor.Context) {
+	if m.reason != "" {
+		m.release()
 		return
 	}
-	f := c.latest.Load()
-	if f.Seq <= c.lastSeq {
-		c.opts.Observer.FrameSkipped()
-		c.release()
+	f := m.latest.Load()
+	if f.Seq <= m.lastSeq {
+		m.opts.Observer.FrameSkipped()
+		m.release()
 		return
 	}
-	if wait := c.opts.FlushInterval - time.Since(c.lastWrite); wait > 0 {
-		if !c.waiting {
-			c.waiting = true
+	if wait := m.opts.FlushInterval - time.Since(m.lastWrite); wait > 0 {
+		if !m.waiting {
+			m.waiting = true
 			root, self := ctx.ActorSystem().Root, ctx.Self()
 			time.AfterFunc(wait, func() { root.Send(self, writeDueMsg) })
 		}
 		return
 	}
-	if err := c.socket.WriteFrame(f.Bytes); err != nil {
-		c.release()
-		c.writeFailed(ctx, err)
+	if err := m.socket.WriteFrame(f.Bytes); err != nil {
+		m.release()
+		m.writeFailed(ctx, err)
 		return
 	}
-	c.lastSeq, c.lastWrite = f.Seq, time.Now()
-	c.opts.Observer.FrameWritten()
-	c.release()
+	m.lastSeq, m.lastWrite = f.Seq, time.Now()
+	m.opts.Observer.FrameWritten()
+	m.release()
 }
 
 // release marks every held count as handled by this member: written, or
 // superseded by the newer one it wrote.
-func (c *Conn) release() {
-	for i, f := range c.held {
-		f.handled(c.opts.Observer)
-		c.held[i] = nil
+func (m *Member) release() {
+	for i, f := range m.held {
+		f.handled(m.opts.Observer)
+		m.held[i] = nil
 	}
-	c.held = c.held[:0]
+	m.held = m.held[:0]
 }
 
 var writeDueMsg = &writeDue{}
@@ -140,14 +142,14 @@ var writeDueMsg = &writeDue{}
 // answer replies to a client message. No client event is defined yet, so
 // every message gets an error event; a client that keeps sending them is
 // closed with 1008.
-func (c *Conn) answer(ctx actor.Context, data []byte) {
-	if c.reason != "" {
+func (m *Member) answer(ctx actor.Context, data []byte) {
+	if m.reason != "" {
 		return
 	}
-	c.bad++
-	c.opts.Observer.BadMessage()
-	if c.bad > c.opts.MaxBadMessages {
-		c.leave(ctx, ReasonPolicy, ClosePolicy, "too many unusable messages")
+	m.bad++
+	m.opts.Observer.BadMessage()
+	if m.bad > m.opts.MaxBadMessages {
+		m.leave(ctx, leave.Policy, ClosePolicy, "too many unusable messages")
 		return
 	}
 
@@ -157,53 +159,53 @@ func (c *Conn) answer(ctx actor.Context, data []byte) {
 	} else {
 		payload = encodeError(ErrCodeUnknownEvent, fmt.Sprintf("unknown event %q", truncate(ev.Name, 64)))
 	}
-	if err := c.socket.WriteFrame(c.opts.Frame(payload)); err != nil {
-		c.writeFailed(ctx, err)
+	if err := m.socket.WriteFrame(m.opts.Frame(payload)); err != nil {
+		m.writeFailed(ctx, err)
 	}
 }
 
 // writeFailed ends the membership after a failed write. A timeout means the
 // client stopped reading (its TCP window is full): it is dropped so it cannot
 // hold memory or anyone's attention.
-func (c *Conn) writeFailed(ctx actor.Context, err error) {
-	reason := LeaveReason(err)
-	if reason == ReasonWriteTimeout {
-		c.opts.Observer.SlowConsumer()
+func (m *Member) writeFailed(ctx actor.Context, err error) {
+	reason := leave.Of(err)
+	if reason == leave.WriteTimeout {
+		m.opts.Observer.SlowConsumer()
 	}
-	c.leave(ctx, reason, ClosePolicy, "write timed out")
+	m.leave(ctx, reason, ClosePolicy, "write timed out")
 }
 
 // leave records why the member is leaving (the first reason wins), closes the
-// socket when code is not 0, and stops the Conn. The Room then gets
+// socket when code is not 0, and stops the Member. The Room then gets
 // *actor.Terminated and recounts.
-func (c *Conn) leave(ctx actor.Context, reason string, code uint16, text string) {
-	if c.reason != "" {
+func (m *Member) leave(ctx actor.Context, reason leave.Reason, code uint16, text string) {
+	if m.reason != "" {
 		return
 	}
-	c.reason = reason
+	m.reason = reason
 	if code != 0 {
-		_ = c.socket.Close(code, text)
+		m.socket.Close(code, text)
 	}
 	ctx.Stop(ctx.Self())
 }
 
-// stopped runs last. A Conn stopped from outside (supervision after a panic,
+// stopped runs last. A Member stopped from outside (supervision after a panic,
 // or its Room stopping for shutdown) has not closed its socket yet.
-func (c *Conn) stopped() {
-	if c.reason == "" {
-		if c.failed {
-			c.reason = ReasonCrash
-			_ = c.socket.Close(CloseInternalError, "internal error")
+func (m *Member) stopped() {
+	if m.reason == "" {
+		if m.failed {
+			m.reason = leave.Crash
+			m.socket.Close(CloseInternalError, "internal error")
 		} else {
-			c.reason = ReasonShutdown
-			_ = c.socket.Close(CloseGoingAway, closeReasonShutdown)
+			m.reason = leave.Shutdown
+			m.socket.Close(CloseGoingAway, closeReasonShutdown)
 		}
 	}
-	c.opts.Observer.Left(c.reason)
+	m.opts.Observer.Left(m.reason)
 	// One line per connection, at its end. Debug: leaves are routine, and
 	// their rates by reason are in presence_leaves_total; a crash has
 	// already been logged as an error by the Room.
-	c.opts.Logger.Debug("member left", "room", c.room, "reason", c.reason)
+	m.opts.Logger.Debug("member left", "room", m.room, "reason", m.reason)
 }
 
 func truncate(s string, n int) string {

@@ -1,24 +1,28 @@
-package transport
+// Package metrics is the presence server's Prometheus registry: every
+// presence_* metric is defined in this file, and otel.go bridges
+// protoactor's OpenTelemetry instruments onto the same registry. Metrics
+// receives events from the actor tree (it is an actors.Observer) and from
+// the network edge (a transport.Observer); main wires it to both.
+package metrics
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
-	"go.opentelemetry.io/otel/metric"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
+	"presence/internal/leave"
+	"presence/transport"
 )
 
 // Namespace prefixes every presence metric.
 const Namespace = "presence"
 
-// Metrics are the presence server's own metrics, all defined here. Its
-// methods are safe for concurrent use; the ones the actors call
-// (Joined … BadMessage) make it an actors.Observer.
+// Metrics are the presence server's own metrics. Its methods are safe for
+// concurrent use and cheap: the actor tree calls FrameWritten once per member
+// per flush.
 type Metrics struct {
 	reg *prometheus.Registry
 
@@ -37,18 +41,9 @@ type Metrics struct {
 	pushLatency prometheus.Histogram
 }
 
-// Upgrade rejection reasons: values of presence_upgrade_rejections_total{reason}.
-const (
-	RejectBadRoom   = "bad_room"
-	RejectOrigin    = "origin"
-	RejectPerIP     = "per_ip_limit"
-	RejectDraining  = "draining"
-	RejectHandshake = "handshake"
-)
-
-// NewMetrics registers the presence metrics, and Go runtime and process
-// metrics, on a new registry.
-func NewMetrics() *Metrics {
+// New registers the presence metrics, and Go runtime and process metrics,
+// on a new registry.
+func New() *Metrics {
 	reg := prometheus.NewRegistry()
 	f := func(name, help string) prometheus.Opts {
 		return prometheus.Opts{Namespace: Namespace, Name: name, Help: help}
@@ -81,53 +76,32 @@ func NewMetrics() *Metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	// Show every label value from the start, so dashboards and alerts see 0, not nothing.
-	for _, r := range []string{ReasonCloseFrame, ReasonEOF, ReasonPingTimeout, ReasonWriteTimeout,
-		ReasonProtocolError, ReasonPolicy, ReasonServerClose, "shutdown", "crash"} {
-		m.leaves.WithLabelValues(r)
+	for _, r := range leave.All() {
+		m.leaves.WithLabelValues(string(r))
 	}
-	for _, r := range []string{RejectBadRoom, RejectOrigin, RejectPerIP, RejectDraining, RejectHandshake} {
-		m.rejections.WithLabelValues(r)
+	for _, r := range transport.Rejections() {
+		m.rejections.WithLabelValues(string(r))
 	}
 	return m
 }
-
-// Registry is where the metrics live; the actor metrics are added to it too.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-// ActorMeterProvider returns an OpenTelemetry meter provider whose
-// instruments are exported, through the OpenTelemetry Prometheus exporter,
-// on the same registry as the presence metrics: protoactor-go reports its
-// actor metrics (protoactor_*) through OpenTelemetry.
-func (m *Metrics) ActorMeterProvider() (metric.MeterProvider, error) {
-	exporter, err := otelprom.New(otelprom.WithRegisterer(m.reg), otelprom.WithoutScopeInfo(), otelprom.WithoutTargetInfo())
-	if err != nil {
-		return nil, fmt.Errorf("metrics: opentelemetry exporter: %w", err)
-	}
-	// protoactor records receive durations in seconds, but OpenTelemetry's
-	// default buckets (0, 5, 10 … 10000) suit milliseconds: every message
-	// would land in the first bucket. Give the histogram seconds buckets.
-	seconds := sdkmetric.NewView(
-		sdkmetric.Instrument{Name: "protoactor_actor_message_receive_duration_seconds"},
-		sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{
-			Boundaries: []float64{1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, .001, .005, .01, .05, .1, .5, 1, 5},
-		}},
-	)
-	return sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter), sdkmetric.WithView(seconds)), nil
-}
+// The transport.Observer methods.
 
-func (m *Metrics) connOpened()            { m.connections.Inc() }
-func (m *Metrics) connClosed()            { m.connections.Dec() }
-func (m *Metrics) rejected(reason string) { m.rejections.WithLabelValues(reason).Inc() }
+func (m *Metrics) ConnOpened() { m.connections.Inc() }
+func (m *Metrics) ConnClosed() { m.connections.Dec() }
+func (m *Metrics) Rejected(reason transport.Rejection) {
+	m.rejections.WithLabelValues(string(reason)).Inc()
+}
 
 // The actors.Observer methods.
 
 func (m *Metrics) Joined()                     { m.joins.Inc() }
-func (m *Metrics) Left(reason string)          { m.leaves.WithLabelValues(reason).Inc() }
+func (m *Metrics) Left(reason leave.Reason)    { m.leaves.WithLabelValues(string(reason)).Inc() }
 func (m *Metrics) FrameWritten()               { m.framesSent.Inc() }
 func (m *Metrics) FrameSkipped()               { m.skipped.Inc() }
 func (m *Metrics) SlowConsumer()               { m.slowDrops.Inc() }
