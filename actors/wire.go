@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// The JSON side of the wire contract (DESIGN.md §4): every frame is one
+// The JSON side of the wire contract (docs/architecture.md §6): every frame is one
 // object, {"event": NAME, "data": VALUE}.
 
 // EventUserCount is the server → client event that carries a room's count.

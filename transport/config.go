@@ -17,7 +17,7 @@ type Config struct {
 	AllowedOrigins   []string      // browser origins allowed besides the server's own; "*" allows any
 }
 
-// DefaultConfig returns the defaults: the ones DESIGN.md and the flags name.
+// DefaultConfig returns the defaults: the ones the flags and the README name.
 func DefaultConfig() Config {
 	return Config{
 		HandshakeTimeout: 10 * time.Second,

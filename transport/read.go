@@ -20,7 +20,7 @@ import (
 // peer itself. It returns a *LeaveError saying why the socket ended, and the
 // connection is closed when it returns.
 //
-// What it refuses, and how (DESIGN.md §4): a protocol violation → close 1002;
+// What it refuses, and how (docs/architecture.md §6): a protocol violation → close 1002;
 // a binary message → 1003; invalid UTF-8 in a text message → 1007; more
 // messages than the rate limit → 1008; a message over MaxMessageSize → 1009,
 // decided from frame headers before the payload is read; silence past
