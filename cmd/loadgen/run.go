@@ -56,10 +56,6 @@ func newRun(ctx context.Context, o *options, scenario string, extra int) (*run, 
 	return r, nil
 }
 
-func (r *run) logf(format string, a ...any) {
-	fmt.Fprintf(os.Stderr, "loadgen: "+format+"\n", a...)
-}
-
 // fill opens n clients over the workers and returns the setup figures.
 func (r *run) fill(n int) (*setupResult, error) {
 	w := len(r.pool.workers)

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,8 +30,9 @@ func startPresence(t *testing.T) (string, int) {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "presence")
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	build := exec.Command(goCmd, "build", "-o", bin, "presence")
+	// 'go test' puts its own GOROOT/bin first in PATH, so "go" is the
+	// toolchain running this test.
+	build := exec.Command("go", "build", "-o", bin, "presence")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build the server: %v\n%s", err, out)
 	}
