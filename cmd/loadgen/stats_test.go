@@ -2,7 +2,6 @@ package main
 
 import (
 	"math"
-	"strings"
 	"testing"
 	"time"
 )
@@ -91,38 +90,5 @@ func TestGapStats(t *testing.T) {
 	h.reset()
 	if h.snapshot().total() != 0 {
 		t.Error("reset left gaps")
-	}
-}
-
-func TestParseProm(t *testing.T) {
-	text := `# HELP presence_connections Open WebSocket connections.
-# TYPE presence_connections gauge
-presence_connections 3
-go_goroutines 12
-presence_leaves_total{reason="eof"} 2
-presence_leaves_total{reason="close_frame"} 5
-presence_push_latency_seconds_bucket{le="0.01"} 4
-presence_push_latency_seconds_bucket{le="0.1"} 9
-presence_push_latency_seconds_bucket{le="+Inf"} 10
-presence_push_latency_seconds_sum 0.3
-presence_push_latency_seconds_count 10
-`
-	s, err := parseProm(strings.NewReader(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.value("presence_connections") != 3 || s.value("presence_leaves_total") != 7 || s.value("go_goroutines") != 12 {
-		t.Errorf("values: %v", s)
-	}
-	if !math.IsNaN(s.value("missing")) {
-		t.Error("missing metric is not NaN")
-	}
-	before := samples{`presence_push_latency_seconds_bucket{le="0.01"}`: 1, `presence_push_latency_seconds_bucket{le="0.1"}`: 1, `presence_push_latency_seconds_bucket{le="+Inf"}`: 1}
-	bounds, cum := s.histogram("presence_push_latency_seconds", before)
-	if len(bounds) != 3 || bounds[0] != 0.01 || !math.IsInf(bounds[2], 1) || cum[0] != 3 || cum[1] != 8 || cum[2] != 9 {
-		t.Errorf("histogram delta: %v %v", bounds, cum)
-	}
-	if _, err := parseProm(strings.NewReader("metric_without_value\n")); err == nil {
-		t.Error("a line without a value was accepted")
 	}
 }
