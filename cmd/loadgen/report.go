@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"presence/cmd/loadgen/internal/result"
 )
 
 // runReport reads the result JSON files of a benchmark run and writes a
@@ -85,22 +86,18 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func loadResults(dir string) ([]*result, error) {
+func loadResults(dir string) ([]*result.Run, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		return nil, err
 	}
-	var out []*result
+	var out []*result.Run
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		r, err := result.ReadFile(p)
 		if err != nil {
 			return nil, err
 		}
-		var r result
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		out = append(out, &r)
+		out = append(out, r)
 	}
 	return out, nil
 }
@@ -127,7 +124,7 @@ func readMeta(path string) ([]metaLine, error) {
 
 // report groups results by scenario and N, and each group by label.
 type report struct {
-	results   []*result
+	results   []*result.Run
 	ours      string
 	baselines []string
 	labels    []string
@@ -161,8 +158,8 @@ func (r *report) labelOrder() []string {
 }
 
 // runs returns the results of one scenario, N and label.
-func (r *report) runs(scenario string, n int, label string) []*result {
-	var out []*result
+func (r *report) runs(scenario string, n int, label string) []*result.Run {
+	var out []*result.Run
 	for _, x := range r.results {
 		if x.Scenario == scenario && x.N == n && x.Label == label {
 			out = append(out, x)
@@ -189,7 +186,7 @@ type figure struct {
 	name    string
 	unit    string // shown after the number; "s" and "ms" figures show a timeout as "> T s"
 	digits  int
-	get     func(*result) float64
+	get     func(*result.Run) float64
 	runs    bool // a yes/no per run, shown as "yes in k of n runs"
 	noRatio bool // a ratio would mean nothing (e.g. a minimum near 0)
 }
@@ -203,7 +200,7 @@ type value struct {
 	inf            int // runs that did not finish
 }
 
-func (f figure) value(runs []*result) value {
+func (f figure) value(runs []*result.Run) value {
 	v := value{median: math.NaN()}
 	var xs []float64
 	for _, x := range runs {

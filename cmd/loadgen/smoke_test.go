@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"presence/cmd/loadgen/internal/result"
 )
 
 // TestMain lets the test binary act as a loadgen worker, as the real binary
@@ -109,7 +111,7 @@ func TestSmoke(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var res result
+		var res result.Run
 		if err := json.Unmarshal(b, &res); err != nil {
 			t.Fatal(err)
 		}

@@ -72,3 +72,14 @@ func histogramQuantile(q float64, bounds []float64, cumulative []float64) float6
 	}
 	return bounds[len(bounds)-1]
 }
+
+// ms converts nanoseconds to milliseconds.
+func ms(nanos int64) float64 { return float64(nanos) / 1e6 }
+
+// finite turns NaN and ±Inf into 0, which JSON can hold.
+func finite(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return x
+}
