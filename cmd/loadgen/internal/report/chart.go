@@ -38,8 +38,8 @@ func (r *report) charts() []chartFile {
 			if len(runs) == 0 {
 				continue
 			}
-			v50 := idleFigures[8].value(runs)
-			v99 := idleFigures[10].value(runs)
+			v50 := idleLatencyP50.value(runs)
+			v99 := idleLatencyP99.value(runs)
 			if math.IsNaN(v50.median) || math.IsInf(v50.median, 0) {
 				missing = append(missing, fmt.Sprintf("%s at N=%d", l, n))
 				continue
@@ -71,7 +71,7 @@ func (r *report) charts() []chartFile {
 			if len(runs) == 0 {
 				continue
 			}
-			v := idleFigures[0].value(runs)
+			v := idleMemoryPerConn.value(runs)
 			if math.IsNaN(v.median) {
 				missing = append(missing, fmt.Sprintf("%s at N=%d", l, n))
 				continue

@@ -21,6 +21,23 @@ var scenarioText = []struct {
 	{"idle", "Idle: memory and CPU per connection", "Server RSS (from /proc/PID/status) before the first client, and again after every client read N, the settle time and the idle hold. Per connection = the difference / N; it includes everything the server keeps for a member (for ours: the socket, its reader goroutine, the Conn actor and its mailbox). For the Go servers that export runtime metrics the heap and stack parts come from `/metrics`. The kernel's own socket memory is not in RSS. Then, in the same quiet room, the latency steps of the ramp scenario: this is where every server is compared at the same N, since the room was filled at a pace each of them could take.", idleFigures},
 }
 
+// headlines are the figures of the report's first section, in order.
+var headlines = []struct {
+	scenario string
+	fig      figure
+}{
+	{"ramp", rampAllReadNAfterLast},
+	{"ramp", rampAllReadNFromFirstDial},
+	{"ramp", rampHandshakesPerS},
+	{"idle", idleLatencyP50},
+	{"idle", idleLatencyP99},
+	{"churn", churnFramesPerMemberS},
+	{"churn", churnMostFramesInOneS},
+	{"churn", churnExact},
+	{"leave", leaveSinceLast},
+	{"idle", idleMemoryPerConn},
+}
+
 // headline is one figure at the largest N each server was measured at.
 func (r *report) headline(w io.Writer, scenario string, f figure) {
 	var parts []string
@@ -73,16 +90,9 @@ func (r *report) markdown(w io.Writer, meta []metaLine, profile, notes, chartLin
 	fmt.Fprintf(w, "Any other label is a variant of ours named in the run's settings above. Each server is started fresh for every run.\n\n")
 
 	fmt.Fprintf(w, "## Headline (each server at the largest N it was run at)\n\n")
-	r.headline(w, "ramp", rampFigures[1])
-	r.headline(w, "ramp", rampFigures[2])
-	r.headline(w, "ramp", rampFigures[0])
-	r.headline(w, "idle", idleFigures[8])
-	r.headline(w, "idle", idleFigures[10])
-	r.headline(w, "churn", churnFigures[1])
-	r.headline(w, "churn", churnFigures[2])
-	r.headline(w, "churn", churnFigures[6])
-	r.headline(w, "leave", leaveFigures[0])
-	r.headline(w, "idle", idleFigures[0])
+	for _, h := range headlines {
+		r.headline(w, h.scenario, h.fig)
+	}
 	fmt.Fprintln(w)
 
 	if len(charts) > 0 {
