@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"time"
+
+	"presence/cmd/loadgen/internal/result"
 )
 
 // runChurn: a room of N, then --churn-rate joins and as many leaves per
@@ -25,7 +27,7 @@ func runChurn(ctx context.Context, o *options) (err error) {
 	}
 
 	w := len(r.pool.workers)
-	c := &churnSummary{RatePerS: o.Rate2, DurationS: o.Duration.Seconds(), CapPerMemberS: 1 / o.FlushInterval.Seconds()}
+	c := &result.Churn{RatePerS: o.Rate2, DurationS: o.Duration.Seconds(), CapPerMemberS: 1 / o.FlushInterval.Seconds()}
 	r.res.Churn = c
 	start := time.Now()
 	b := startBar(os.Stderr, r.live, "churning (seconds)", int64(o.Duration/time.Second), func() int64 {
@@ -36,7 +38,7 @@ func runChurn(ctx context.Context, o *options) (err error) {
 	})
 	b.stop("")
 	if err != nil {
-		r.res.problem("churn: %v", err)
+		r.res.Problem("churn: %v", err)
 		return nil
 	}
 	var gaps gapStats
@@ -53,7 +55,7 @@ func runChurn(ctx context.Context, o *options) (err error) {
 		end = max(end, cr.WindowEnd)
 		c.MaxPerMemberS = max(c.MaxPerMemberS, cr.MaxPerSecond)
 		for _, e := range cr.Errors {
-			r.res.problem("churn join: %s", e)
+			r.res.Problem("churn join: %s", e)
 		}
 	}
 	if memberS > 0 {
@@ -66,28 +68,28 @@ func runChurn(ctx context.Context, o *options) (err error) {
 	c.GapP1Ms = ms(int64(gaps.quantile(0.01)))
 	c.GapP50Ms = ms(int64(gaps.quantile(0.5)))
 	if c.JoinFailures > 0 {
-		r.res.problem("%d churn joins failed", c.JoinFailures)
+		r.res.Problem("%d churn joins failed", c.JoinFailures)
 	}
 
 	// The truth is the members we hold open; every one must read it.
 	truth, dropped, err := r.liveMembers()
 	if err != nil {
-		r.res.problem("counting members: %v", err)
+		r.res.Problem("counting members: %v", err)
 		return nil
 	}
 	c.Truth = truth
 	fa, err := r.await("final count", truth, o.Timeout, true, dropped)
 	if err != nil {
-		r.res.problem("waiting for the final count: %v", err)
+		r.res.Problem("waiting for the final count: %v", err)
 		return nil
 	}
 	c.Live, c.AtTarget, c.Exact = fa.Live, fa.AtTarget, fa.Done
 	if fa.Done {
 		c.SettleMs = max(0, ms(fa.MaxSeenAt-end))
 	} else if fa.GaveUp {
-		r.res.problem("final count NOT exact: the server dropped members after the churn; %d of %d read %d (%s)", fa.AtTarget, fa.Live, truth, fa.describeCounts())
+		r.res.Problem("final count NOT exact: the server dropped members after the churn; %d of %d read %d (%s)", fa.AtTarget, fa.Live, truth, fa.describeCounts())
 	} else {
-		r.res.problem("final count NOT exact: %d of %d members read %d within %s; %s", fa.AtTarget, fa.Live, truth, o.Timeout, fa.describeCounts())
+		r.res.Problem("final count NOT exact: %d of %d members read %d within %s; %s", fa.AtTarget, fa.Live, truth, o.Timeout, fa.describeCounts())
 	}
 	return nil
 }

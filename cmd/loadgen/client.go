@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+	"golang.org/x/sys/unix"
 )
 
 // client is one simulated member: a real TCP connection from a chosen
@@ -57,16 +58,14 @@ const (
 	stDropped              // the server or the network ended it: not our doing
 )
 
-// ipBindAddressNoPort is Linux's IP_BIND_ADDRESS_NO_PORT (linux/in.h): bind
-// the source address but pick the port at connect time, per destination.
+// bindNoPort sets Linux's IP_BIND_ADDRESS_NO_PORT on a socket: bind the
+// source address but pick the port at connect time, per destination.
 // Without it every bind(127.0.0.x:0) takes a port out of the whole ephemeral
 // range, and one source address runs out after ~28k sockets in total.
-const ipBindAddressNoPort = 24
-
 func bindNoPort(_, _ string, rc syscall.RawConn) error {
 	var serr error
 	err := rc.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, ipBindAddressNoPort, 1)
+		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
 	})
 	if err != nil {
 		return err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"time"
+
+	"presence/cmd/loadgen/internal/result"
 )
 
 // runIdle: N idle members. It reads the server's resident memory before the
@@ -38,7 +40,7 @@ func runIdle(ctx context.Context, o *options) (err error) {
 	}
 	holdStart, err := sampleProc(o.ServerPID)
 	if err != nil {
-		r.res.problem("server: %v", err)
+		r.res.Problem("server: %v", err)
 		return nil
 	}
 	t0 := time.Now()
@@ -49,11 +51,11 @@ func runIdle(ctx context.Context, o *options) (err error) {
 	}
 	holdEnd, err := sampleProc(o.ServerPID)
 	if err != nil {
-		r.res.problem("server: %v", err)
+		r.res.Problem("server: %v", err)
 		return nil
 	}
 	conns := a.Live
-	i := &idleSummary{
+	i := &result.Idle{
 		Conns: conns, RSSBefore: before.RSS, RSSAfter: holdEnd.RSS,
 		BytesPerConn:   float64(holdEnd.RSS-before.RSS) / float64(conns),
 		IdleCPUPercent: 100 * (holdEnd.CPU - holdStart.CPU) / time.Since(t0).Seconds(),
@@ -66,7 +68,7 @@ func runIdle(ctx context.Context, o *options) (err error) {
 			i.StackPerConn = per("go_memstats_stack_inuse_bytes")
 			i.GoroutinesPerConn = per("go_goroutines")
 			if math.IsNaN(m1.value("go_goroutines")) {
-				r.res.problem("--metrics-url has no Go runtime metrics")
+				r.res.Problem("--metrics-url has no Go runtime metrics")
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"presence/cmd/loadgen/internal/result"
 )
 
 // runLeave: a room of N; then at once a third of the members close cleanly
@@ -25,17 +27,17 @@ func runLeave(ctx context.Context, o *options) (err error) {
 	// Each worker closes a third of its own members cleanly and resets a third.
 	live, err := all[statsResult](r.ctx, r.pool, func(int) request { return request{Op: opStats, Timeout: 10 * time.Second} })
 	if err != nil {
-		r.res.problem("counting members: %v", err)
+		r.res.Problem("counting members: %v", err)
 		return nil
 	}
-	l := &leaveSummary{}
+	l := &result.Leave{}
 	r.res.Leave = l
 	left, err := all[leaveResult](r.ctx, r.pool, func(i int) request {
 		n := live[i].Live
 		return request{Op: opLeave, Clean: n / 3, Reset: n / 3, Timeout: 30 * time.Second}
 	})
 	if err != nil {
-		r.res.problem("leaving: %v", err)
+		r.res.Problem("leaving: %v", err)
 		return nil
 	}
 	var first, last int64
@@ -60,20 +62,20 @@ func runLeave(ctx context.Context, o *options) (err error) {
 	}
 	fa, err := r.await("stayers see the truth", l.Truth, o.Timeout, true, dropped)
 	if err != nil {
-		r.res.problem("waiting for the count: %v", err)
+		r.res.Problem("waiting for the count: %v", err)
 		return nil
 	}
 	l.AtTarget, l.Exact = fa.AtTarget, fa.Done && fa.Live == l.Truth
 	if fa.GaveUp {
-		r.res.problem("the server dropped stayers, so the rest could not all read %d: %s", l.Truth, fa.describeCounts())
+		r.res.Problem("the server dropped stayers, so the rest could not all read %d: %s", l.Truth, fa.describeCounts())
 		return nil
 	}
 	if !fa.Done {
-		r.res.problem("not every stayer read %d within %s: %s", l.Truth, o.Timeout, fa.describeCounts())
+		r.res.Problem("not every stayer read %d within %s: %s", l.Truth, o.Timeout, fa.describeCounts())
 		return nil
 	}
 	if fa.Live != l.Truth {
-		r.res.problem("%s", fmt.Sprintf("%d stayers were expected but %d are live", l.Truth, fa.Live))
+		r.res.Problem("%s", fmt.Sprintf("%d stayers were expected but %d are live", l.Truth, fa.Live))
 	}
 	l.SinceLastMs = max(0, ms(fa.MaxSeenAt-last))
 	l.SinceFirstMs = ms(fa.MaxSeenAt - first)

@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"presence/cmd/loadgen/internal/report"
 )
 
 func main() {
@@ -82,6 +84,29 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// runReport is 'loadgen report': its flags, then the report package.
+func runReport(args []string, stdout, stderr io.Writer) error {
+	var o report.Options
+	fs := flag.NewFlagSet("loadgen report", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // mistakes are reported once, by runCLI
+	o.Register(fs)
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "Usage: loadgen report [flags]\n\nBuilds the benchmark report from the JSON files that 'loadgen SCENARIO --json' wrote.\n\n")
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return errUsage("unexpected argument %q", fs.Arg(0))
+	}
+	return report.Write(o, stdout)
+}
+
+// runScenario is 'loadgen SCENARIO': its flags, then the scenario.
 func runScenario(ctx context.Context, name string, args []string, stderr io.Writer) error {
 	var o options
 	fs := flag.NewFlagSet("loadgen "+name, flag.ContinueOnError)

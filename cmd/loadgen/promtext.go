@@ -1,25 +1,25 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
-// samples is one scrape of a Prometheus text endpoint: "name{labels}" (as
-// written by the server) → value.
-type samples map[string]float64
+// samples is one scrape of a Prometheus text endpoint: its metric families
+// by name, as parsed by expfmt (the parser Prometheus's own tools use).
+type samples map[string]*dto.MetricFamily
 
-// scrape fetches and parses url. It reads only the few lines it needs to,
-// but parsing everything is simple and a scrape is small.
+// scrape fetches and parses url. It asks for no particular format, so a
+// Prometheus client answers in the text format.
 func scrape(ctx context.Context, url string) (samples, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -38,56 +38,34 @@ func scrape(ctx context.Context, url string) (samples, error) {
 	return parseProm(io.LimitReader(resp.Body, 64<<20))
 }
 
-// parseProm reads the Prometheus text exposition format: comment lines are
-// skipped, every other line is "series value [timestamp]".
+// parseProm reads the Prometheus text exposition format. Names may be any
+// UTF-8 (quoted), as current Prometheus clients may write them.
 func parseProm(r io.Reader) (samples, error) {
-	out := samples{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 || line[0] == '#' {
-			continue
-		}
-		// The series ends at the last space outside the labels' braces.
-		end := bytes.LastIndexByte(line, '}')
-		rest := line
-		if end >= 0 {
-			rest = line[end+1:]
-		}
-		f := strings.Fields(string(rest))
-		if end < 0 {
-			if len(f) < 2 {
-				return nil, fmt.Errorf("metrics: bad line %q", truncate(line, 100))
-			}
-			v, err := strconv.ParseFloat(f[1], 64)
-			if err != nil {
-				return nil, fmt.Errorf("metrics: bad value in %q", truncate(line, 100))
-			}
-			out[f[0]] = v
-			continue
-		}
-		if len(f) < 1 {
-			return nil, fmt.Errorf("metrics: bad line %q", truncate(line, 100))
-		}
-		v, err := strconv.ParseFloat(f[0], 64)
-		if err != nil {
-			return nil, fmt.Errorf("metrics: bad value in %q", truncate(line, 100))
-		}
-		out[string(line[:end+1])] = v
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	return out, sc.Err()
+	return families, nil
 }
 
-// value returns the sum of every series of metric name (all label sets).
+// value returns the sum of every series of the counter, gauge or untyped
+// metric name (all label sets), or NaN when the scrape has none.
 func (s samples) value(name string) float64 {
 	var sum float64
 	found := false
-	for k, v := range s {
-		if k == name || strings.HasPrefix(k, name+"{") {
-			sum += v
-			found = true
+	for _, m := range s[name].GetMetric() {
+		switch {
+		case m.Counter != nil:
+			sum += m.GetCounter().GetValue()
+		case m.Gauge != nil:
+			sum += m.GetGauge().GetValue()
+		case m.Untyped != nil:
+			sum += m.GetUntyped().GetValue()
+		default:
+			continue
 		}
+		found = true
 	}
 	if !found {
 		return math.NaN()
@@ -95,29 +73,16 @@ func (s samples) value(name string) float64 {
 	return sum
 }
 
-// histogram returns the bucket bounds and cumulative counts of histogram
-// name (summed over other labels), minus the same from before (may be nil).
+// histogram returns the bucket upper bounds (ascending, the last +Inf) and
+// cumulative counts of histogram name, summed over its other labels, minus
+// the same from before (may be nil): the observations between two scrapes.
 func (s samples) histogram(name string, before samples) (bounds, cumulative []float64) {
 	byLE := map[float64]float64{}
-	prefix := name + "_bucket{"
 	collect := func(src samples, sign float64) {
-		for k, v := range src {
-			if !strings.HasPrefix(k, prefix) {
-				continue
+		for _, m := range src[name].GetMetric() {
+			for _, b := range m.GetHistogram().GetBucket() {
+				byLE[b.GetUpperBound()] += sign * bucketCount(b)
 			}
-			i := strings.Index(k, `le="`)
-			if i < 0 {
-				continue
-			}
-			j := strings.IndexByte(k[i+4:], '"')
-			if j < 0 {
-				continue
-			}
-			le, err := strconv.ParseFloat(k[i+4:i+4+j], 64)
-			if err != nil {
-				continue
-			}
-			byLE[le] += sign * v
 		}
 	}
 	collect(s, 1)
@@ -130,4 +95,13 @@ func (s samples) histogram(name string, before samples) (bounds, cumulative []fl
 		cumulative = append(cumulative, byLE[le])
 	}
 	return bounds, cumulative
+}
+
+// bucketCount is a bucket's cumulative count, which the text parser keeps
+// as a float when the exposition wrote one that is not a whole number.
+func bucketCount(b *dto.Bucket) float64 {
+	if f := b.GetCumulativeCountFloat(); f > 0 {
+		return f
+	}
+	return float64(b.GetCumulativeCount())
 }

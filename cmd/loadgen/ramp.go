@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+
+	"presence/cmd/loadgen/internal/result"
 )
 
 // runRamp: N clients join one room as fast as --concurrency (and --rate)
@@ -34,7 +36,7 @@ func runRamp(ctx context.Context, o *options) (err error) {
 // room of n: a join (the change is its completed handshake), then a leave
 // (the change is the start of its clean close), and so on, each --step-gap
 // after the last settled, so that a coalescing server pushes each at once.
-func (r *run) steps(n int) *latencyResult {
+func (r *run) steps(n int) *result.Latency {
 	o := r.o
 	var before samples
 	if o.MetricsURL != "" {
@@ -44,7 +46,7 @@ func (r *run) steps(n int) *latencyResult {
 	var done atomic.Int64
 	b := startBar(os.Stderr, r.live, "latency steps", int64(o.Steps), done.Load)
 	members := n
-	res := &latencyResult{}
+	res := &result.Latency{}
 	w := len(r.pool.workers)
 	for k := range o.Steps {
 		if r.ctx.Err() != nil {
@@ -61,7 +63,7 @@ func (r *run) steps(n int) *latencyResult {
 			}
 			if err != nil {
 				res.Failed++
-				r.res.problem("latency step %d: %v", k, err)
+				r.res.Problem("latency step %d: %v", k, err)
 				break
 			}
 			changeAt = or.LastDone
@@ -70,7 +72,7 @@ func (r *run) steps(n int) *latencyResult {
 			var lr leaveResult
 			if err := r.pool.call(r.ctx, wi, request{Op: opLeave, Clean: 1, Timeout: 10 * time.Second}, &lr); err != nil {
 				res.Failed++
-				r.res.problem("latency step %d: %v", k, err)
+				r.res.Problem("latency step %d: %v", k, err)
 				break
 			}
 			changeAt = lr.FirstAt
@@ -79,7 +81,7 @@ func (r *run) steps(n int) *latencyResult {
 		a, err := r.await("", members, o.Timeout, false, nil)
 		if err != nil || !a.Done {
 			res.Failed++
-			r.res.problem("latency step %d: not every member read %d within %s: %s %v", k, members, o.Timeout, a.describeCounts(), err)
+			r.res.Problem("latency step %d: not every member read %d within %s: %s %v", k, members, o.Timeout, a.describeCounts(), err)
 			break
 		}
 		d := ms(a.MaxSeenAt - changeAt)

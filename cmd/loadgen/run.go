@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"presence/cmd/loadgen/internal/result"
 )
 
 // run is one scenario in progress: the workers, the result being filled in,
@@ -19,7 +21,7 @@ type run struct {
 	o       *options
 	ctx     context.Context
 	pool    *pool
-	res     *result
+	res     *result.Run
 	live    bool // draw progress bars
 	started time.Time
 	server0 *procSample
@@ -36,10 +38,10 @@ func newRun(ctx context.Context, o *options, scenario string, extra int) (*run, 
 	}
 	r := &run{
 		o: o, ctx: ctx, live: progressMode(o.Progress).enabled(os.Stderr), started: time.Now(),
-		res: &result{
-			Scenario: scenario, Label: o.Label, Proto: o.proto, URL: o.URL, N: o.N, Workers: len(cfgs),
+		res: &result.Run{
+			Scenario: scenario, Label: o.Label, Proto: string(o.proto), URL: o.URL, N: o.N, Workers: len(cfgs),
 			FlushInterval: ms(int64(o.FlushInterval)), TimeoutS: o.Timeout.Seconds(), Started: time.Now().UTC(),
-			Loadgen: &usage{},
+			Loadgen: &result.Usage{},
 		},
 	}
 	r.self0, _, _ = selfUsage()
@@ -56,12 +58,8 @@ func newRun(ctx context.Context, o *options, scenario string, extra int) (*run, 
 	return r, nil
 }
 
-func (r *run) logf(format string, a ...any) {
-	fmt.Fprintf(os.Stderr, "loadgen: "+format+"\n", a...)
-}
-
 // fill opens n clients over the workers and returns the setup figures.
-func (r *run) fill(n int) (*setupResult, error) {
+func (r *run) fill(n int) (*result.Setup, error) {
 	w := len(r.pool.workers)
 	perWorkerConc := max(1, r.o.Concurrency/w)
 	rate := r.o.Rate / float64(w)
@@ -74,7 +72,7 @@ func (r *run) fill(n int) (*setupResult, error) {
 		b.stop("failed")
 		return nil, err
 	}
-	s := &setupResult{}
+	s := &result.Setup{}
 	var first, last int64
 	var hs []float64
 	for _, o := range opened {
@@ -95,7 +93,7 @@ func (r *run) fill(n int) (*setupResult, error) {
 	}
 	b.stopAt(int64(s.Opened+s.Failed), fmt.Sprintf("%d joined, %d failed", s.Opened, s.Failed))
 	if s.Failed > 0 {
-		r.res.problem("%d of %d clients could not join: %s", s.Failed, n, joinErrors(s.Errors))
+		r.res.Problem("%d of %d clients could not join: %s", s.Failed, n, joinErrors(s.Errors))
 	}
 	if s.Opened > 0 && last > first {
 		s.HandshakesPerS = float64(s.Opened) / (float64(last-first) / 1e9)
@@ -107,13 +105,16 @@ func (r *run) fill(n int) (*setupResult, error) {
 	return s, nil
 }
 
+// joinErrors lists a few distinct join errors in one line.
+func joinErrors(errs []string) string { return strings.Join(errs, "; ") }
+
 // fillRoom fills the room with N clients and waits until every one has read
 // N: the ramp itself, and the set-up of every other scenario. It reports
 // false (with the problem noted) when the room of N did not come about.
 func (r *run) fillRoom() (awaitAll, bool) {
 	s, err := r.fill(r.o.N)
 	if err != nil {
-		r.res.problem("filling the room: %v", err)
+		r.res.Problem("filling the room: %v", err)
 		return awaitAll{}, false
 	}
 	if s.Failed > 0 {
@@ -121,7 +122,7 @@ func (r *run) fillRoom() (awaitAll, bool) {
 	}
 	a, err := r.await("every client sees N", s.Opened, r.o.Timeout, true, nil)
 	if err != nil {
-		r.res.problem("waiting for the count: %v", err)
+		r.res.Problem("waiting for the count: %v", err)
 		return a, false
 	}
 	s.Done, s.AtTarget = a.Done, a.AtTarget
@@ -130,10 +131,10 @@ func (r *run) fillRoom() (awaitAll, bool) {
 	}
 	switch {
 	case a.GaveUp:
-		r.res.problem("no longer waiting for every client to read %d: the server dropped clients (%s)", s.Opened, a.describeCounts())
+		r.res.Problem("no longer waiting for every client to read %d: the server dropped clients (%s)", s.Opened, a.describeCounts())
 		return a, false
 	case !a.Done:
-		r.res.problem("not every client read %d within %s: %s", s.Opened, r.o.Timeout, a.describeCounts())
+		r.res.Problem("not every client read %d within %s: %s", s.Opened, r.o.Timeout, a.describeCounts())
 		return a, false
 	}
 	s.SeenAfterLastMs = ms(a.MaxSeenAt - r.setupLast)
@@ -249,7 +250,7 @@ func (r *run) finish(runErr error) error {
 	defer cancel()
 	stats, err := all[statsResult](ctx, r.pool, func(int) request { return request{Op: opStats, Timeout: 10 * time.Second} })
 	if err != nil {
-		r.res.problem("worker statistics: %v", err)
+		r.res.Problem("worker statistics: %v", err)
 	}
 	lg := r.res.Loadgen
 	lg.Processes = len(stats) + 1
@@ -265,7 +266,7 @@ func (r *run) finish(runErr error) error {
 		r.res.Frames.Dropped += s.Dropped
 		for _, e := range s.Errors {
 			if strings.HasPrefix(e, "bad frame") || strings.HasPrefix(e, "error event") {
-				r.res.problem("%s", e)
+				r.res.Problem("%s", e)
 			}
 		}
 	}
@@ -278,14 +279,14 @@ func (r *run) finish(runErr error) error {
 	}
 	lg.CPUPercent = 100 * lg.CPUS / wall
 	if r.res.Frames.Dropped > 0 {
-		r.res.problem("the server dropped %d clients (it closed them; we did not)", r.res.Frames.Dropped)
+		r.res.Problem("the server dropped %d clients (it closed them; we did not)", r.res.Frames.Dropped)
 	}
 	if r.server0 != nil {
 		if s, err := sampleProc(r.o.ServerPID); err == nil {
 			cpu := s.CPU - r.server0.CPU
-			r.res.Server = &usage{Processes: 1, CPUS: cpu, CPUPercent: 100 * cpu / wall, RSSEnd: s.RSS, RSSPeak: s.HWM}
+			r.res.Server = &result.Usage{Processes: 1, CPUS: cpu, CPUPercent: 100 * cpu / wall, RSSEnd: s.RSS, RSSPeak: s.HWM}
 		} else {
-			r.res.problem("server process: %v", err)
+			r.res.Problem("server process: %v", err)
 		}
 	}
 	if r.o.MetricsURL != "" {
@@ -300,12 +301,12 @@ func (r *run) finish(runErr error) error {
 		}
 	}
 	if runErr != nil {
-		r.res.problem("%v", runErr)
+		r.res.Problem("%v", runErr)
 	}
 	r.res.OK = len(r.res.Problems) == 0
-	r.res.printTable(os.Stdout)
+	printTable(os.Stdout, r.res)
 	if r.o.JSON != "" {
-		if err := r.res.writeJSON(r.o.JSON); err != nil {
+		if err := r.res.WriteFile(r.o.JSON); err != nil {
 			return err
 		}
 	}

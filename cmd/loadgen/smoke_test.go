@@ -9,11 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"presence/cmd/loadgen/internal/result"
 )
 
 // TestMain lets the test binary act as a loadgen worker, as the real binary
@@ -31,8 +32,9 @@ func startPresence(t *testing.T) (string, int) {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "presence")
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	build := exec.Command(goCmd, "build", "-o", bin, "presence")
+	// 'go test' puts its own GOROOT/bin first in PATH, so "go" is the
+	// toolchain running this test.
+	build := exec.Command("go", "build", "-o", bin, "presence")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build the server: %v\n%s", err, out)
 	}
@@ -109,7 +111,7 @@ func TestSmoke(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var res result
+		var res result.Run
 		if err := json.Unmarshal(b, &res); err != nil {
 			t.Fatal(err)
 		}

@@ -18,26 +18,6 @@ func percentile(xs []float64, p float64) float64 {
 	return s[max(rank, 1)-1]
 }
 
-// median returns the middle value of xs (the mean of the two middle ones for
-// an even count), ignoring NaNs; NaN when there is none.
-func median(xs []float64) float64 {
-	s := make([]float64, 0, len(xs))
-	for _, x := range xs {
-		if !math.IsNaN(x) {
-			s = append(s, x)
-		}
-	}
-	if len(s) == 0 {
-		return math.NaN()
-	}
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
 // histogramQuantile estimates quantile q (0..1) of a Prometheus histogram
 // from its cumulative bucket counts (upper bounds ascending, the last +Inf),
 // interpolating linearly inside the bucket as Prometheus does. It returns
@@ -71,4 +51,15 @@ func histogramQuantile(q float64, bounds []float64, cumulative []float64) float6
 		return lo + (bounds[i]-lo)*(rank-prev)/(c-prev)
 	}
 	return bounds[len(bounds)-1]
+}
+
+// ms converts nanoseconds to milliseconds.
+func ms(nanos int64) float64 { return float64(nanos) / 1e6 }
+
+// finite turns NaN and ±Inf into 0, which JSON can hold.
+func finite(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return x
 }

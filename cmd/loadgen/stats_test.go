@@ -2,7 +2,6 @@ package main
 
 import (
 	"math"
-	"strings"
 	"testing"
 	"time"
 )
@@ -22,25 +21,6 @@ func TestPercentile(t *testing.T) {
 	}
 	if got := percentile([]float64{42}, 99); got != 42 {
 		t.Errorf("one value: %v", got)
-	}
-}
-
-func TestMedian(t *testing.T) {
-	for _, tt := range []struct {
-		xs   []float64
-		want float64
-	}{
-		{[]float64{3, 1, 2}, 2},
-		{[]float64{4, 1, 3, 2}, 2.5},
-		{[]float64{math.NaN(), 7, 1, math.NaN(), 4}, 4},
-		{[]float64{1, math.Inf(1), math.Inf(1)}, math.Inf(1)},
-	} {
-		if got := median(tt.xs); got != tt.want {
-			t.Errorf("median(%v) = %v, want %v", tt.xs, got, tt.want)
-		}
-	}
-	if !math.IsNaN(median([]float64{math.NaN()})) {
-		t.Error("median of nothing is not NaN")
 	}
 }
 
@@ -91,38 +71,5 @@ func TestGapStats(t *testing.T) {
 	h.reset()
 	if h.snapshot().total() != 0 {
 		t.Error("reset left gaps")
-	}
-}
-
-func TestParseProm(t *testing.T) {
-	text := `# HELP presence_connections Open WebSocket connections.
-# TYPE presence_connections gauge
-presence_connections 3
-go_goroutines 12
-presence_leaves_total{reason="eof"} 2
-presence_leaves_total{reason="close_frame"} 5
-presence_push_latency_seconds_bucket{le="0.01"} 4
-presence_push_latency_seconds_bucket{le="0.1"} 9
-presence_push_latency_seconds_bucket{le="+Inf"} 10
-presence_push_latency_seconds_sum 0.3
-presence_push_latency_seconds_count 10
-`
-	s, err := parseProm(strings.NewReader(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.value("presence_connections") != 3 || s.value("presence_leaves_total") != 7 || s.value("go_goroutines") != 12 {
-		t.Errorf("values: %v", s)
-	}
-	if !math.IsNaN(s.value("missing")) {
-		t.Error("missing metric is not NaN")
-	}
-	before := samples{`presence_push_latency_seconds_bucket{le="0.01"}`: 1, `presence_push_latency_seconds_bucket{le="0.1"}`: 1, `presence_push_latency_seconds_bucket{le="+Inf"}`: 1}
-	bounds, cum := s.histogram("presence_push_latency_seconds", before)
-	if len(bounds) != 3 || bounds[0] != 0.01 || !math.IsInf(bounds[2], 1) || cum[0] != 3 || cum[1] != 8 || cum[2] != 9 {
-		t.Errorf("histogram delta: %v %v", bounds, cum)
-	}
-	if _, err := parseProm(strings.NewReader("metric_without_value\n")); err == nil {
-		t.Error("a line without a value was accepted")
 	}
 }
