@@ -270,7 +270,7 @@ func (c *client) readLoop() {
 func (c *client) onCount(m message, now int64) {
 	if m.seq != 0 {
 		if m.seq <= c.lastSeq {
-			c.w.stats.staleSeq.Add(1) // a client ignores it (DESIGN.md §4)
+			c.w.stats.staleSeq.Add(1) // a client ignores it (docs/architecture.md §6)
 			return
 		}
 		c.lastSeq = m.seq
