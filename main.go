@@ -187,7 +187,10 @@ func (a *app) shutdown() {
 	stopped := make(chan error, 1)
 	go func() { stopped <- a.system.Root.PoisonFuture(a.rooms).Wait() }()
 	select {
-	case <-stopped:
+	case err := <-stopped:
+		if err != nil {
+			a.log.Warn("stopping the actors", "err", err)
+		}
 	case <-ctx.Done():
 		a.log.Warn("actors did not stop before the shutdown deadline")
 	}

@@ -110,7 +110,7 @@ func (c *Conn) writeClose(code ws.StatusCode, reason string) bool {
 // before closing the connection. It is idempotent and returns at once after
 // the write; if the write cannot be made, the connection is closed now.
 func (c *Conn) Close(code uint16, reason string) {
-	c.setEnd(&LeaveError{Reason: leave.ServerClose, Code: ws.StatusCode(code)})
+	_ = c.setEnd(&LeaveError{Reason: leave.ServerClose, Code: ws.StatusCode(code)}) // unless the socket has already ended
 	if c.writeClose(ws.StatusCode(code), reason) {
 		c.lingerUntil(time.Now().Add(c.cfg.CloseTimeout))
 		return

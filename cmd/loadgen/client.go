@@ -139,7 +139,7 @@ func (w *worker) dialClient(ctx context.Context, src net.IP) (*client, error) {
 func (c *client) socketIOHandshake(ctx context.Context) error {
 	deadline, _ := ctx.Deadline()
 	_ = c.nc.SetReadDeadline(deadline)
-	defer c.nc.SetReadDeadline(time.Time{})
+	defer func() { _ = c.nc.SetReadDeadline(time.Time{}) }()
 	p, err := c.readMessage()
 	if err != nil {
 		return fmt.Errorf("Engine.IO open: %w", err)

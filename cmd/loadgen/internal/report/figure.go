@@ -100,9 +100,10 @@ func (f figure) ratio(ours, base value) string {
 		return "—"
 	case math.IsInf(b, 1):
 		t := b
-		if f.unit == "ms" {
+		switch f.unit {
+		case "ms":
 			t = base.timeout * 1000
-		} else if f.unit == "s" {
+		case "s":
 			t = base.timeout
 		}
 		if math.IsInf(t, 1) || t == 0 {
