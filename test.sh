@@ -43,6 +43,13 @@ if [ ! -f interop/node_modules/.package-lock.json ] || [ interop/package-lock.js
 fi
 export PRESENCE_NODE_TESTS=required
 
+# --- lint -------------------------------------------------------------------
+# golangci-lint, pinned (its configuration is .golangci.yml); a finding fails
+# the run. `go run pkg@version` builds it from the module proxy into Go's
+# cache once (a few minutes on a fresh machine), outside our module's graph.
+GOLANGCI_LINT=github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+go run "$GOLANGCI_LINT" run ./...
+
 # --- the Go tests -----------------------------------------------------------
 # (The soak runs on its own below; PRESENCE_SOAK only sets its length.)
 PRESENCE_SOAK= go test -race -shuffle=on -count=1 "$@" ./...
