@@ -19,6 +19,8 @@ import (
 
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"presence/internal/wstest"
 )
 
 // TestBrowserRoomCounts: three tabs in one room each show 3; one closes and
@@ -245,7 +247,7 @@ func TestBrowserRoomFromURL(t *testing.T) {
 	} else {
 		t.Logf("back: the page was loaded anew")
 	}
-	eventually(t, pageWaitTimeout, func() (bool, string) {
+	wstest.Eventually(t, pageWaitTimeout, func() (bool, string) {
 		_, rooms := s.roomsAPI(t)
 		return rooms["team-a"] == 2 && rooms["team-b"] == 0 && rooms["lobby"] == 1, fmt.Sprintf("/api/rooms: %v; want team-a 2, lobby 1", rooms)
 	})
@@ -433,14 +435,14 @@ func TestBrowserReadmeClientExample(t *testing.T) {
 	t.Cleanup(site.Close)
 
 	p := openPage(t, "example", site.URL+"/example")
-	eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: connected") })
-	eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: 1 people in lobby") })
+	wstest.Eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: connected") })
+	wstest.Eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: 1 people in lobby") })
 	other := openPage(t, "page", site.URL+"/")
 	other.waitCount(2)
-	eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: 2 people in lobby") })
+	wstest.Eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: 2 people in lobby") })
 
 	if err := s.stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: disconnected 1001 reconnecting: true") })
+	wstest.Eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: disconnected 1001 reconnecting: true") })
 }

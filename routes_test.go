@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
 // TestRoutes checks the plain HTTP routes of DESIGN.md §4.
@@ -48,8 +50,8 @@ func TestRoutes(t *testing.T) {
 // on: protoactor's series (through OpenTelemetry) and ours, on one registry.
 func TestMetricsHoldActorAndPresenceSeries(t *testing.T) {
 	s := startServer(t, func(c *config) { c.ActorMetrics = true })
-	c := dial(t, s, dialOptions{room: "lobby"})
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow([]*wsClient{c}, 1) })
+	c := s.dial(t, "lobby")
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{c}, 1) })
 
 	_, body := s.get(t, "/metrics", nil)
 	for _, want := range []string{
@@ -72,5 +74,5 @@ func TestMetricsHoldActorAndPresenceSeries(t *testing.T) {
 	if strings.Contains(body, "protoactor_actor_mailbox_length") {
 		t.Error("/metrics has the mailbox gauge whose per-spawn callback leaks")
 	}
-	c.closeNormally()
+	c.CloseNormally()
 }
