@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
 // chaosObserver makes Rooms fail at random: it panics inside Joined (while a
@@ -114,7 +116,7 @@ func TestChaosRandomPanicsDuringChurn(t *testing.T) {
 		m := member{room: room, crashed: new(atomic.Bool), s: tr.join(room)}
 		all = append(all, m)
 	}
-	eventually(t, 15*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 15*time.Second, func() (bool, string) {
 		for _, m := range all {
 			select {
 			case <-m.s.ended:

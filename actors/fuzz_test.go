@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"presence/internal/wstest"
 )
 
 // FuzzDecodeEvent feeds arbitrary client text to the event decoder and to
@@ -53,11 +55,7 @@ func FuzzDecodeEvent(f *testing.F) {
 		if !utf8.Valid(payload) || !json.Valid(payload) {
 			t.Fatalf("the answer %q is not valid JSON in UTF-8", payload)
 		}
-		var back struct {
-			Event string    `json:"event"`
-			Data  errorData `json:"data"`
-		}
-		if err := json.Unmarshal(payload, &back); err != nil || back.Event != "error" || back.Data.Code == "" {
+		if back, err := wstest.DecodeEvent(payload); err != nil || back.Name != wstest.EventError || back.Error.Code == "" {
 			t.Fatalf("the answer %q does not decode as an error event: %v", payload, err)
 		}
 	})

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
 // TestRandomChurnConvergesExactly seats thousands of fake sockets in several
@@ -83,14 +85,14 @@ func TestJoinerFirstFrameIncludesItself(t *testing.T) {
 	tr := newTree(t, Options{})
 	members := tr.joinAll("lobby", 3)
 	late := tr.join("lobby")
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		_, ok := late.last()
 		return ok, "the joiner has no count yet"
 	})
 	if first := late.history()[0]; first.CurrentUsers != 4 || first.Room != "lobby" {
 		t.Fatalf("first frame %+v, want 4 users in lobby", first)
 	}
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 4) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 4) })
 }
 
 // TestCoalescesBursts checks that a burst of joins reaches each member as a
@@ -105,7 +107,7 @@ func TestCoalescesBursts(t *testing.T) {
 		burst = append(burst, tr.join("lobby"))
 	}
 	all := append(burst, first)
-	eventually(t, 10*time.Second, func() (bool, string) { return converged(all, 201) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return converged(all, 201) })
 
 	// 200 joins arrive within a few intervals: far fewer frames than joins.
 	if got := len(first.history()) - before; got > 10 {
@@ -122,7 +124,7 @@ func TestEmptyRoomIsReapedAndComesBack(t *testing.T) {
 	for _, m := range members {
 		m.leave("close_frame")
 	}
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		res, err := tr.system.Root.RequestFuture(tr.rooms, &RoomsRequest{}, time.Second).Result()
 		if err != nil {
 			return false, err.Error()
@@ -156,7 +158,7 @@ func TestAtMostOneFramePerIntervalPerMember(t *testing.T) {
 	}
 	tick.Stop()
 	want := 300 + len(churn)
-	eventually(t, 10*time.Second, func() (bool, string) { return converged(members, want) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return converged(members, want) })
 
 	for i, m := range members {
 		times := m.writeTimes()

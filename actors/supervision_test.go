@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
 // TestConnPanicStopsOnlyThatMember: a Conn that panics is stopped, never
@@ -23,17 +25,17 @@ func TestConnPanicStopsOnlyThatMember(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, victim), 6) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, victim), 6) })
 
 	armed.Store(true)
 	extra := tr.join("lobby") // the next flush makes the victim's Conn write, and panic
 	members = append(members, extra)
 
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		closed, code := victim.closedWith()
 		return closed && code == CloseInternalError, fmt.Sprintf("victim closed=%v code=%d", closed, code)
 	})
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 6) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 6) })
 	if got := tr.count("lobby").Users; got != 6 {
 		t.Fatalf("room counts %d, want 6", got)
 	}
@@ -60,15 +62,15 @@ func TestRoomPanicKeepsMembers(t *testing.T) {
 
 	obs.panicOnJoined.Store(1) // the Room panics handling the next MemberStarted
 	members = append(members, tr.join("lobby"))
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 5) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 5) })
 
 	obs.panicOnFlushed.Store(1) // … and then in the middle of a flush
 	members = append(members, tr.join("lobby"))
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 6) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 6) })
 
 	members[0].leave("close_frame")
 	members = members[1:]
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 5) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 5) })
 
 	if got := tr.count("lobby").Users; got != 5 {
 		t.Fatalf("room counts %d, want 5", got)
@@ -112,7 +114,7 @@ func TestRoomThatKeepsFailingLosesNoSocket(t *testing.T) {
 			batch[i] = tr.join("doomed")
 		}
 		sockets = append(sockets, batch...)
-		eventually(t, 10*time.Second, func() (bool, string) {
+		wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 			limbo := 0
 			for _, s := range batch {
 				if closed, _ := s.closedWith(); !closed && s.readLoops.Load() == 0 {
@@ -149,22 +151,22 @@ func TestBlockedWriteDoesNotDelayOthers(t *testing.T) {
 		<-release // then the client stops reading: the write blocks until the deadline
 		return leaveErr("write_timeout")
 	})
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, stuck), 4) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, stuck), 4) })
 
 	// The stuck member's next write blocks; the others carry on through
 	// several changes.
 	more := []*fakeSocket{tr.join("lobby"), tr.join("lobby")}
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, more...), 6) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, more...), 6) })
 	more[0].leave("eof")
 	others := append(members, more[1])
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(others, 5) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(others, 5) })
 	if writes.Load() < 2 {
 		t.Fatal("the stuck member never tried its second write")
 	}
 
 	close(release) // the write "times out"
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(others, 4) })
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(others, 4) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		closed, _ := stuck.closedWith()
 		return closed, "the stuck socket was not closed"
 	})
@@ -191,15 +193,15 @@ func TestSlowMemberGetsOnlyTheNewestCount(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, slow), 3) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, slow), 3) })
 
 	// Four more joins, one flush interval apart, while the slow write hangs.
 	for want := 4; want <= 7; want++ {
 		members = append(members, tr.join("lobby"))
-		eventually(t, 5*time.Second, func() (bool, string) { return converged(members, want) })
+		wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(members, want) })
 	}
 	close(release)
-	eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{slow}, 7) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{slow}, 7) })
 
 	var got []int
 	for _, c := range slow.history() {
@@ -220,7 +222,7 @@ func TestUnusableMessagesGetErrorsThenClose(t *testing.T) {
 
 	s.inbound <- []byte(`not json`)
 	s.inbound <- []byte(`{"event":"dance","data":1}`)
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		return len(s.errors) == 2, fmt.Sprintf("errors so far: %+v", s.errors)
@@ -237,11 +239,11 @@ func TestUnusableMessagesGetErrorsThenClose(t *testing.T) {
 
 	s.inbound <- []byte(`[]`)
 	s.inbound <- []byte(`{}`)
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		closed, code := s.closedWith()
 		return closed && code == ClosePolicy, fmt.Sprintf("closed=%v code=%d", closed, code)
 	})
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(members[1:], 1) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(members[1:], 1) })
 }
 
 // TestWriteErrorLeavesWithItsReason: a socket whose write fails leaves with
@@ -250,7 +252,7 @@ func TestWriteErrorLeavesWithItsReason(t *testing.T) {
 	obs := &recordingObserver{}
 	tr := newTree(t, Options{Observer: obs})
 	tr.joinHooked("lobby", func([]byte) error { return fmt.Errorf("write: %w", leaveErr("eof")) })
-	eventually(t, 5*time.Second, func() (bool, string) { return obs.left("eof") == 1, "no eof leave yet" })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return obs.left("eof") == 1, "no eof leave yet" })
 	if got := tr.count("lobby").Users; got != 0 {
 		t.Fatalf("room counts %d after its only member failed, want 0", got)
 	}
