@@ -35,6 +35,7 @@ func stream(c *wstest.Client, chunks func(i int) []byte, n int) (sent int) {
 // sender is closed with 1009, the server's heap does not grow by anything
 // like the message, and the members already in the room notice nothing.
 func TestAbuseOversizeMessagesKeepMemoryBounded(t *testing.T) {
+	// Not parallel: it measures the process's heap.
 	s := startServer(t, nil) // the default 4 KiB message limit
 	var observers []*wstest.Client
 	for range 3 {
@@ -132,6 +133,7 @@ func TestAbuseOversizeMessagesKeepMemoryBounded(t *testing.T) {
 // limit): each flooder is closed with 1008, and the members in the room stay
 // connected and keep getting exact counts.
 func TestAbuseFloodsAreClosedWith1008(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, func(c *config) { c.MaxBadMessages = 1_000_000 })
 	var observers []*wstest.Client
 	for range 3 {
@@ -180,6 +182,7 @@ func TestAbuseFloodsAreClosedWith1008(t *testing.T) {
 // client still gets in meanwhile, and the server is left holding no
 // goroutine or file for any of them.
 func TestAbuseSlowlorisHandshake(t *testing.T) {
+	// Not parallel: it counts the process's goroutines and open files.
 	const handshake = time.Second
 	s := startServer(t, func(c *config) { c.HandshakeTimeout = handshake })
 	observer := s.dial(t, "lobby")
@@ -252,6 +255,7 @@ func TestAbuseSlowlorisHandshake(t *testing.T) {
 // (write_timeout, a slow-consumer drop), the room never waits for it, and
 // nothing of it is left behind.
 func TestAbuseClientThatNeverReads(t *testing.T) {
+	// Not parallel: it counts the process's goroutines and open files.
 	const writeTimeout = 500 * time.Millisecond
 	s := startServer(t, func(c *config) {
 		c.WriteTimeout = writeTimeout
@@ -313,6 +317,7 @@ func TestAbuseClientThatNeverReads(t *testing.T) {
 // any upgrade, another address is unaffected, and the slots come back when
 // the sockets close.
 func TestAbuseConnectionFloodFromOneAddress(t *testing.T) {
+	t.Parallel()
 	const limit = 50
 	s := startServer(t, func(c *config) { c.MaxConnsPerIP = limit })
 	flood := func() (in []*wstest.Client, refused int) {
@@ -366,6 +371,7 @@ func TestAbuseConnectionFloodFromOneAddress(t *testing.T) {
 // beyond TestBadInput's three rows: normalisation, look-alikes, another port
 // of the same host, "null", and the allow-list's "*".
 func TestAbuseOrigins(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, func(c *config) { c.AllowedOrigins = "https://partner.example,http://localhost:3000" })
 	port := s.url[len("http://127.0.0.1:"):]
 	rows := []struct {
@@ -422,6 +428,7 @@ func TestAbuseOrigins(t *testing.T) {
 // permessage-deflate, the server declines it, and a frame with RSV1 (a
 // compressed message, possibly a decompression bomb) is a protocol error.
 func TestAbuseDeflateOfferedThenCompressedFrame(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	h := http.Header{"Sec-Websocket-Extensions": {"permessage-deflate; client_max_window_bits"}}
 	c := s.dialWith(t, "lobby", wstest.Options{Header: h})

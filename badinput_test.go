@@ -17,6 +17,7 @@ import (
 // answer it names, and the members already in the room keep receiving
 // correct counts throughout.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, func(c *config) {
 		c.MaxConnsPerIP = 10
 		c.MaxBadMessages = 1000 // so that the flood row meets the rate limit, not this budget

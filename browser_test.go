@@ -26,6 +26,7 @@ import (
 // TestBrowserRoomCounts: three tabs in one room each show 3; one closes and
 // the other two show 2; a tab in another room shows 1 throughout.
 func TestBrowserRoomCounts(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	s := startServer(t, nil)
 
@@ -66,6 +67,7 @@ func TestBrowserRoomCounts(t *testing.T) {
 // the pages say they are reconnecting; a server on the same address comes
 // back and the pages reconnect by themselves and show the right counts.
 func TestBrowserReconnectAfterRestart(t *testing.T) {
+	// Not parallel: it brings the server back on the port it gave up, which a parallel test could take meanwhile.
 	needBrowser(t)
 	s := startServer(t, nil)
 	a := openPage(t, "lobby-a", s.url+"/")
@@ -109,6 +111,7 @@ func TestBrowserReconnectAfterRestart(t *testing.T) {
 // waiting the countdown out. The page records when it connected, and that
 // must come before the attempt the countdown announced.
 func TestBrowserRetryNow(t *testing.T) {
+	// Not parallel: it brings the server back on the port it gave up, which a parallel test could take meanwhile.
 	needBrowser(t)
 	s := startServer(t, nil)
 	p := openPage(t, "lobby", s.url+"/")
@@ -169,6 +172,7 @@ const crossSitePage = `<!doctype html>
 // before the upgrade (cross-site WebSocket hijacking), while the server's own
 // page connects.
 func TestBrowserCrossSiteWebSocketRefused(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	s := startServer(t, nil)
 	origin := func() float64 {
@@ -210,6 +214,7 @@ func TestBrowserCrossSiteWebSocketRefused(t *testing.T) {
 // TestBrowserRoomFromURL: ?room=team-a joins team-a; the form switches a
 // page to another room through the address.
 func TestBrowserRoomFromURL(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	s := startServer(t, nil)
 	a := openPage(t, "team-a-1", s.url+"/?room=team-a")
@@ -274,6 +279,7 @@ func (p *page) joinWithForm(room string, tap bool) {
 // TestBrowserBadRoomName: a room name the server would refuse is explained
 // on the page, with a name that works offered in the form; nothing is sent.
 func TestBrowserBadRoomName(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	s := startServer(t, nil)
 	long := strings.Repeat("a", 65)
@@ -317,6 +323,7 @@ func TestBrowserBadRoomName(t *testing.T) {
 // the page fits the width with the longest room name, its controls are big
 // enough to tap, and a tap on Join switches rooms.
 func TestBrowserPhoneLayout(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	s := startServer(t, nil)
 	room := strings.Repeat("w", 64) // the longest name, in a wide letter
@@ -364,6 +371,7 @@ const screenshotEnv = "PRESENCE_SCREENSHOT"
 // count went 1, 2, 3, 4, 5, 4, 3 — checks what the page shows, and writes a
 // screenshot of it when PRESENCE_SCREENSHOT names a file.
 func TestBrowserScreenshot(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	s := startServer(t, nil)
 	viewer := openPage(t, "viewer", s.url+"/",
@@ -410,6 +418,7 @@ func TestBrowserScreenshot(t *testing.T) {
 // TestBrowserReadmeClientExample runs the README's client.js example as it
 // is written, in a page of the server's own origin, and reads its console.
 func TestBrowserReadmeClientExample(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	readme, err := os.ReadFile("README.md")
 	if err != nil {

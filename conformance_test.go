@@ -18,6 +18,7 @@ import (
 // must see nobody else's bad frames: it stays connected and the count comes
 // back to 1 after every row.
 func TestConformanceProductionServer(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, func(c *config) {
 		c.RateLimit, c.RateBurst = 1e6, 1_000_000 // several rows send bursts of frames
 		c.MaxBadMessages = 1000                   // every valid row is answered with an error event

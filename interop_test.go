@@ -174,6 +174,7 @@ func (r nodeResult) check(t *testing.T, room string) {
 // room; the ws clients read valid, rising counts, and when the server shuts
 // down they get a clean close 1001.
 func TestInteropNodeWSShutdown(t *testing.T) {
+	t.Parallel()
 	needNode(t)
 	s := startServer(t, nil)
 	url := s.wsURL + "/ws?room=interop"
@@ -210,6 +211,7 @@ func TestInteropNodeWSShutdown(t *testing.T) {
 // error event it can parse; one that closes normally gets its 1000 back;
 // the Go members see each leave.
 func TestInteropNodeWSOversizeAndBadJSON(t *testing.T) {
+	t.Parallel()
 	needNode(t)
 	s := startServer(t, nil)
 	url := s.wsURL + "/ws?room=interop"

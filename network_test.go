@@ -16,6 +16,7 @@ import (
 // answering pings). Every remaining client must converge on the exact count,
 // and /api/rooms and the connections gauge must agree with the truth.
 func TestNetworkEveryKindOfLeave(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, func(c *config) {
 		c.PingInterval = time.Second
 		c.PongTimeout = time.Second
@@ -122,6 +123,7 @@ func TestNetworkEveryKindOfLeave(t *testing.T) {
 // TestSeedLessonCheck is the seed lesson's own test: the client script
 // listens for 'user count'.
 func TestSeedLessonCheck(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	status, body := s.get(t, "/public/client.js", nil)
 	if status != 200 {

@@ -11,6 +11,7 @@ import (
 
 // TestRoutes checks the plain HTTP routes of DESIGN.md §4.
 func TestRoutes(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	for _, tc := range []struct {
 		path   string
@@ -49,6 +50,7 @@ func TestRoutes(t *testing.T) {
 // TestMetricsHoldActorAndPresenceSeries checks /metrics with actor metrics
 // on: protoactor's series (through OpenTelemetry) and ours, on one registry.
 func TestMetricsHoldActorAndPresenceSeries(t *testing.T) {
+	// Not parallel: actor metrics install a global OpenTelemetry meter provider (actors.NewSystem).
 	s := startServer(t, func(c *config) { c.ActorMetrics = true })
 	c := s.dial(t, "lobby")
 	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{c}, 1) })

@@ -15,6 +15,7 @@ import (
 // member gets close 1001, serve returns without error, and TestMain's leak
 // check finds no goroutine left behind.
 func TestShutdownClosesEveryMemberWith1001(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	var clients []*wstest.Client
 	for i := range 40 {
@@ -41,6 +42,7 @@ func TestShutdownClosesEveryMemberWith1001(t *testing.T) {
 // TestShutdownForcesUnresponsiveSockets: a client that never answers the
 // close frame does not hold shutdown past the close timeout.
 func TestShutdownForcesUnresponsiveSockets(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, func(c *config) { c.CloseTimeout = 300 * time.Millisecond })
 	c := s.dial(t, "lobby")
 	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{c}, 1) })
@@ -65,6 +67,7 @@ func TestSIGTERMExitsZero(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
+	t.Parallel()
 	bin := wstest.BuildBinary(t, ".")
 	p := wstest.StartBinary(t, bin, "--addr", "127.0.0.1:0", "--log-format", "json", "--flush-interval", "10ms")
 	s := binaryServer(t, p)

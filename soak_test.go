@@ -33,6 +33,7 @@ var raceDetector bool
 // steady members must show exact counts, and joins minus leaves must equal
 // the members still there. Plain `go test` skips it.
 func TestSoak(t *testing.T) {
+	// Not parallel: it measures the process's goroutines, open files, heap and RSS.
 	env := os.Getenv("PRESENCE_SOAK")
 	if env == "" {
 		t.Skip("set PRESENCE_SOAK to a duration (test.sh runs it with 2m) to run the soak")

@@ -61,6 +61,7 @@ func (o *chaosObserver) Flushed(int) {
 // ever closed, and every remaining member shows its room's exact count,
 // which the Room confirms.
 func TestChaosRandomPanicsDuringChurn(t *testing.T) {
+	t.Parallel()
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	obs := &chaosObserver{rng: rand.New(rand.NewPCG(seed, 99))}

@@ -16,6 +16,7 @@ import (
 // live member's last count is its room's true size, the Room says the same
 // when asked, and no member ever saw a seq that was not above the one before.
 func TestRandomChurnConvergesExactly(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t, Options{})
 	rooms := []string{"lobby", "team-a", "team-b", "x.y", "z_9"}
 	reasons := []string{"close_frame", "eof", "ping_timeout", "protocol_error"}
@@ -82,6 +83,7 @@ func TestRandomChurnConvergesExactly(t *testing.T) {
 // TestJoinerFirstFrameIncludesItself checks the wire contract's first frame:
 // a joiner's first count already counts it.
 func TestJoinerFirstFrameIncludesItself(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t, Options{})
 	members := tr.joinAll("lobby", 3)
 	late := tr.join("lobby")
@@ -98,6 +100,7 @@ func TestJoinerFirstFrameIncludesItself(t *testing.T) {
 // TestCoalescesBursts checks that a burst of joins reaches each member as a
 // handful of frames, not one per join.
 func TestCoalescesBursts(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t, Options{FlushInterval: 200 * time.Millisecond})
 	first := tr.joinAll("lobby", 1)[0]
 	before := len(first.history())
@@ -118,6 +121,7 @@ func TestCoalescesBursts(t *testing.T) {
 // TestEmptyRoomIsReapedAndComesBack checks that an empty room's actor goes
 // away and a later join creates it again with seqs still rising.
 func TestEmptyRoomIsReapedAndComesBack(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t, Options{})
 	members := tr.joinAll("ephemeral", 2)
 	lastSeq := tr.count("ephemeral").Seq
@@ -141,6 +145,7 @@ func TestEmptyRoomIsReapedAndComesBack(t *testing.T) {
 // and however late one flush reaches a member, no member is written two
 // counts less than a flush interval apart.
 func TestAtMostOneFramePerIntervalPerMember(t *testing.T) {
+	t.Parallel()
 	const interval = 20 * time.Millisecond
 	tr := newTree(t, Options{FlushInterval: interval})
 	members := tr.joinAll("lobby", 300)
@@ -174,6 +179,7 @@ func TestAtMostOneFramePerIntervalPerMember(t *testing.T) {
 // stopped must not spawn members into a stopping Room (which would then
 // never finish stopping); their sockets are closed with 1001 instead.
 func TestJoinsInFlightAtShutdownAreClosed(t *testing.T) {
+	t.Parallel()
 	o := Options{FlushInterval: 10 * time.Millisecond}.withDefaults()
 	system := NewSystem(o.Logger, nil)
 	defer system.Shutdown()

@@ -14,6 +14,7 @@ import (
 // restarted; its socket is closed with 1011, it leaves the room, and the
 // other members see the new count and stay connected.
 func TestConnPanicStopsOnlyThatMember(t *testing.T) {
+	t.Parallel()
 	obs := &recordingObserver{}
 	tr := newTree(t, Options{Observer: obs})
 	members := tr.joinAll("lobby", 5)
@@ -56,6 +57,7 @@ func TestConnPanicStopsOnlyThatMember(t *testing.T) {
 // live and once while it flushes, is resumed: nobody is disconnected, and the
 // count that reaches everyone is still exact.
 func TestRoomPanicKeepsMembers(t *testing.T) {
+	t.Parallel()
 	obs := &recordingObserver{}
 	tr := newTree(t, Options{Observer: obs})
 	members := tr.joinAll("lobby", 4)
@@ -95,6 +97,7 @@ func TestRoomPanicKeepsMembers(t *testing.T) {
 // closed with 1001 (its Conn or its join met the stopping Room; the client
 // reconnects) or seated in a Room, its read loop running.
 func TestRoomThatKeepsFailingLosesNoSocket(t *testing.T) {
+	t.Parallel()
 	obs := &recordingObserver{}
 	obs.panicOnJoined.Store(1 << 30) // every member going live fails its Room
 	tr := newTree(t, Options{Observer: obs})
@@ -138,6 +141,7 @@ func TestRoomThatKeepsFailingLosesNoSocket(t *testing.T) {
 // that stopped reading) holds up nobody; when its write times out it is
 // dropped, and it never gets a count after that.
 func TestBlockedWriteDoesNotDelayOthers(t *testing.T) {
+	t.Parallel()
 	obs := &recordingObserver{}
 	tr := newTree(t, Options{Observer: obs})
 	members := tr.joinAll("lobby", 3)
@@ -182,6 +186,7 @@ func TestBlockedWriteDoesNotDelayOthers(t *testing.T) {
 // finishes writes only the newest count afterwards, never the stale ones that
 // queued up meanwhile.
 func TestSlowMemberGetsOnlyTheNewestCount(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t, Options{})
 	members := tr.joinAll("lobby", 2)
 
@@ -216,6 +221,7 @@ func TestSlowMemberGetsOnlyTheNewestCount(t *testing.T) {
 // TestUnusableMessagesGetErrorsThenClose: each client message is answered
 // with an error event; past the budget the socket is closed with 1008.
 func TestUnusableMessagesGetErrorsThenClose(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t, Options{MaxBadMessages: 3})
 	members := tr.joinAll("lobby", 2)
 	s := members[0]
@@ -249,6 +255,7 @@ func TestUnusableMessagesGetErrorsThenClose(t *testing.T) {
 // TestWriteErrorLeavesWithItsReason: a socket whose write fails leaves with
 // the reason the error carries.
 func TestWriteErrorLeavesWithItsReason(t *testing.T) {
+	t.Parallel()
 	obs := &recordingObserver{}
 	tr := newTree(t, Options{Observer: obs})
 	tr.joinHooked("lobby", func([]byte) error { return fmt.Errorf("write: %w", leaveErr("eof")) })

@@ -81,6 +81,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestDrainTurnsReadyzAndUpgradesAway(t *testing.T) {
+	t.Parallel()
 	s, hs := newTestServer(t, Config{}, readLoopInBackground(t))
 	if code, _ := get(t, hs.URL+"/readyz"); code != 200 {
 		t.Fatalf("/readyz before drain: %d", code)
@@ -105,6 +106,7 @@ func TestDrainTurnsReadyzAndUpgradesAway(t *testing.T) {
 // TestWaitClosedForcesStragglers: a socket nobody closes is sent 1001 and
 // closed when the deadline passes.
 func TestWaitClosedForcesStragglers(t *testing.T) {
+	t.Parallel()
 	s, hs := newTestServer(t, Config{}, readLoopInBackground(t))
 	nc := dialWS(t, hs)
 	wstest.Eventually(t, 10*time.Second, connections(s, 1))
@@ -126,6 +128,7 @@ func TestWaitClosedForcesStragglers(t *testing.T) {
 // TestWaitClosedClosesOrphans: a socket whose ReadLoop never started (its
 // join was lost when the actors stopped) is closed with 1001 at once.
 func TestWaitClosedClosesOrphans(t *testing.T) {
+	t.Parallel()
 	s, hs := newTestServer(t, Config{}, func(string, *Conn) {})
 	nc := dialWS(t, hs)
 	wstest.Eventually(t, 10*time.Second, connections(s, 1))
@@ -142,6 +145,7 @@ func TestWaitClosedClosesOrphans(t *testing.T) {
 // reaches OnConnect before Drain returns, and its socket is then waited for
 // like any other (no double close of the all-closed signal).
 func TestDrainWaitsForAdmittedUpgrades(t *testing.T) {
+	t.Parallel()
 	entered, release := make(chan struct{}), make(chan struct{})
 	var returned atomic.Bool
 	var conn atomic.Pointer[Conn]

@@ -63,6 +63,7 @@ func readClient(t *testing.T, br *bufio.Reader) ws.Frame {
 }
 
 func TestClientRecordsAndAnswers(t *testing.T) {
+	t.Parallel()
 	url := scriptedServer(t, func(nc net.Conn, br *bufio.Reader) {
 		sendText(nc, `{"event":"user count","data":{"room":"lobby","currentUsers":1,"seq":10}}`)
 		sendText(nc, `{"event":"error","data":{"code":"bad_json","message":"decode"}}`)
@@ -99,6 +100,7 @@ func TestClientRecordsAndAnswers(t *testing.T) {
 // recorded (t is nil here, so nothing fails this test by itself), and a
 // silent client answers nothing.
 func TestClientFindsViolations(t *testing.T) {
+	t.Parallel()
 	url := scriptedServer(t, func(nc net.Conn, br *bufio.Reader) {
 		sendText(nc, `{"event":"user count","data":{"room":"lobby","currentUsers":1,"seq":10}}`)
 		sendText(nc, `{"event":"user count","data":{"room":"lobby","currentUsers":2,"seq":10}}`)
@@ -143,6 +145,7 @@ func TestClientFindsViolations(t *testing.T) {
 }
 
 func TestEventuallyAndPoll(t *testing.T) {
+	t.Parallel()
 	n := 0
 	if !Poll(time.Second, func() bool { n++; return n == 3 }) {
 		t.Fatal("Poll gave up on a condition that came true")
