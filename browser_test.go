@@ -67,7 +67,7 @@ func TestBrowserRoomCounts(t *testing.T) {
 // the pages say they are reconnecting; a server on the same address comes
 // back and the pages reconnect by themselves and show the right counts.
 func TestBrowserReconnectAfterRestart(t *testing.T) {
-	// Not parallel: it brings the server back on the port it gave up, which a parallel test could take meanwhile.
+	// Not parallel: the server comes back on the port it gave up, which a parallel test could take.
 	needBrowser(t)
 	s := startServer(t, nil)
 	a := openPage(t, "lobby-a", s.url+"/")
@@ -111,7 +111,7 @@ func TestBrowserReconnectAfterRestart(t *testing.T) {
 // waiting the countdown out. The page records when it connected, and that
 // must come before the attempt the countdown announced.
 func TestBrowserRetryNow(t *testing.T) {
-	// Not parallel: it brings the server back on the port it gave up, which a parallel test could take meanwhile.
+	// Not parallel: the server comes back on the port it gave up, which a parallel test could take.
 	needBrowser(t)
 	s := startServer(t, nil)
 	p := openPage(t, "lobby", s.url+"/")

@@ -74,7 +74,7 @@ func (r *reconnector) run(ctx context.Context, t *testing.T, s *testServer, room
 // and all of them converge on the exact counts, with seqs that keep rising
 // across the restart.
 func TestKill9UnderLoadClientsConvergeOnAFreshProcess(t *testing.T) {
-	// Not parallel: it brings the server back on the port it gave up, which a parallel test could take meanwhile.
+	// Not parallel: the server comes back on the port it gave up, which a parallel test could take.
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
