@@ -13,6 +13,7 @@ func env(vars map[string]string) func(string) string {
 }
 
 func TestHelpListsEveryFlagWithItsTwinAndDefault(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	code := run(context.Background(), []string{"--help"}, env(nil), &out)
 	if code != 0 {
@@ -35,6 +36,7 @@ func TestHelpListsEveryFlagWithItsTwinAndDefault(t *testing.T) {
 }
 
 func TestEnvironmentTwinsAndFlagPrecedence(t *testing.T) {
+	t.Parallel()
 	cfg, err := parseConfig([]string{"--ping-interval", "3s"}, env(map[string]string{
 		"PRESENCE_PING_INTERVAL":  "7s",
 		"PRESENCE_FLUSH_INTERVAL": "20ms",
@@ -52,6 +54,7 @@ func TestEnvironmentTwinsAndFlagPrecedence(t *testing.T) {
 }
 
 func TestBadSettingsGetAReadableMessage(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		env  map[string]string
@@ -75,6 +78,7 @@ func TestBadSettingsGetAReadableMessage(t *testing.T) {
 }
 
 func TestAddressInUseExitsOne(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	addr := strings.TrimPrefix(s.url, "http://")
 	var out bytes.Buffer

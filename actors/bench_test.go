@@ -65,7 +65,7 @@ func benchFanOut(b *testing.B, members int, metrics bool) {
 	defer system.Shutdown()
 	// A 1 ms interval keeps the seating of thousands of members cheap. A
 	// fan-out to 2,000 members or more takes several times that, so neither
-	// the Room's coalescing nor a Conn's pacing (one count per interval per
+	// the Room's coalescing nor a Member's pacing (one count per interval per
 	// member) makes an iteration wait: it measures the push itself.
 	rooms := system.Root.Spawn(NewRoomsProps(Options{FlushInterval: time.Millisecond, Logger: log}))
 	defer func() { _ = system.Root.PoisonFuture(rooms).Wait() }()

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"presence/internal/wstest"
 )
 
 func TestMain(m *testing.M) {
@@ -72,7 +73,11 @@ func startServer(t testing.TB, mutate func(*config)) *testServer {
 	s := &testServer{t: t, app: a, url: "http://" + ln.Addr().String(), wsURL: "ws://" + ln.Addr().String(),
 		cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- a.serve(ctx, ln) }()
-	t.Cleanup(func() { s.stop() })
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Errorf("the server stopped with an error: %v", err)
+		}
+	})
 	return s
 }
 
@@ -86,6 +91,12 @@ func startServerAt(t testing.TB, addr string, mutate func(*config)) *testServer 
 		}
 		c.Addr = addr
 	})
+}
+
+// binaryServer is a testServer for a server binary this test runs
+// (wstest.StartBinary): only its addresses, for dial, roomsAPI and metric.
+func binaryServer(t testing.TB, p *wstest.Process) *testServer {
+	return &testServer{t: t, url: "http://" + p.Addr, wsURL: "ws://" + p.Addr}
 }
 
 // addr is the server's listening address, host:port.
@@ -118,37 +129,26 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// eventually waits until cond holds, polling, and fails with its last
-// explanation at the deadline.
-func eventually(t testing.TB, within time.Duration, cond func() (bool, string)) {
+// dial joins room on s with a kit client that the test's cleanup kills.
+func (s *testServer) dial(t testing.TB, room string) *wstest.Client {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not true after %s: %s", within, why)
-		}
-		<-tick.C
-	}
+	return s.dialWith(t, room, wstest.Options{})
 }
 
-// allShow reports whether every client's last count is want.
-func allShow(clients []*wsClient, want int) (bool, string) {
-	for i, c := range clients {
-		ce, ok := c.last()
-		if !ok {
-			return false, fmt.Sprintf("client %d has no count (want %d)", i, want)
-		}
-		if ce.CurrentUsers != want {
-			return false, fmt.Sprintf("client %d shows %d, want %d", i, ce.CurrentUsers, want)
-		}
+// dialWith is dial with options: a source address, headers, silence …
+func (s *testServer) dialWith(t testing.TB, room string, o wstest.Options) *wstest.Client {
+	t.Helper()
+	c, err := s.tryDial(t, room, o)
+	if err != nil {
+		t.Fatalf("dial %s: %v", room, err)
 	}
-	return true, ""
+	return c
+}
+
+// tryDial is dialWith that returns the handshake's error (a ws.StatusError
+// for an HTTP refusal) instead of failing the test.
+func (s *testServer) tryDial(t testing.TB, room string, o wstest.Options) (*wstest.Client, error) {
+	return wstest.Dial(t, s.wsURL+"/ws?room="+room, o)
 }
 
 // roomsAPI fetches /api/rooms.
