@@ -15,8 +15,9 @@ import (
 // open, an invalid one must fail it with the code the RFC names, and pongs
 // and closing handshakes must be exactly as in the echo run
 // (transport.TestConformance). A member who stays in the room throughout
-// must see nobody else's bad frames: it stays connected and the count comes
-// back to 1 after every row.
+// must see nobody else's bad frames: it stays connected, its seq never goes
+// back, and once every row is done the count is back to 1 (a row whose
+// socket the room never let go would leave it above 1).
 func TestConformanceProductionServer(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, func(c *config) {

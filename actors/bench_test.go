@@ -36,7 +36,9 @@ func (s *benchSocket) Close(uint16, string) {
 	}
 }
 
-func (s *benchSocket) ReadLoop(func([]byte)) error { <-s.ended; return nil }
+func (s *benchSocket) Start(_ func([]byte), onEnd func(error)) {
+	go func() { <-s.ended; onEnd(nil) }()
+}
 
 // BenchmarkFanOut measures one count push to every member of a room: a
 // membership change, the flush, and one write per member. It runs with

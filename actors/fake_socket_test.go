@@ -12,7 +12,7 @@ import (
 )
 
 // fakeSocket is a Socket with no network: it records what the Member writes,
-// checks every count's seq against the one before, and ends its ReadLoop when
+// checks every count's seq against the one before, and ends its reading when
 // the test says the peer left or the Member closes it.
 type fakeSocket struct {
 	mu        sync.Mutex
@@ -27,11 +27,11 @@ type fakeSocket struct {
 	// (a slow client) or fail (a dead one).
 	writeHook func(frame []byte) error
 
-	inbound   chan []byte
-	ended     chan struct{}
-	endOnce   sync.Once
-	endErr    error
-	readLoops atomic.Int32
+	inbound chan []byte
+	ended   chan struct{}
+	endOnce sync.Once
+	endErr  error
+	starts  atomic.Int32 // times Start was called: a restarted Member would call it again
 }
 
 // leaveErr is what a socket reports when it ends: an error carrying a reason.
@@ -81,16 +81,20 @@ func (s *fakeSocket) Close(code uint16, _ string) {
 	s.end(leaveErr("server_close"))
 }
 
-func (s *fakeSocket) ReadLoop(onText func([]byte)) error {
-	s.readLoops.Add(1)
-	for {
-		select {
-		case m := <-s.inbound:
-			onText(m)
-		case <-s.ended:
-			return s.endErr
+// Start reads on a goroutine of its own, like the goroutine transport.
+func (s *fakeSocket) Start(onText func([]byte), onEnd func(error)) {
+	s.starts.Add(1)
+	go func() {
+		for {
+			select {
+			case m := <-s.inbound:
+				onText(m)
+			case <-s.ended:
+				onEnd(s.endErr)
+				return
+			}
 		}
-	}
+	}()
 }
 
 // leave simulates the peer going away for reason.

@@ -111,7 +111,7 @@ func (tr *tree) joinAll(room string, n int) []*fakeSocket {
 
 // expectExact waits until every room's Room counts exactly its live members
 // and each of them shows that count, then checks every socket ever seated:
-// no seq went backwards, and no ReadLoop ran twice (no Member was restarted).
+// no seq went backwards, and no socket was started twice (no Member was restarted).
 func (tr *tree) expectExact(live map[string][]*fakeSocket, all []*fakeSocket) {
 	tr.t.Helper()
 	for room, members := range live {
@@ -127,8 +127,8 @@ func (tr *tree) expectExact(live map[string][]*fakeSocket, all []*fakeSocket) {
 		if p := s.seqProblem(); p != "" {
 			tr.t.Fatalf("a member saw %s", p)
 		}
-		if n := s.readLoops.Load(); n > 1 {
-			tr.t.Fatalf("a member's ReadLoop ran %d times: a Member was restarted", n)
+		if n := s.starts.Load(); n > 1 {
+			tr.t.Fatalf("a member's socket was started %d times: a Member was restarted", n)
 		}
 	}
 }

@@ -42,8 +42,8 @@ func TestMemberPanicStopsOnlyThatMember(t *testing.T) {
 	if got := tr.count("lobby").Users; got != 6 {
 		t.Fatalf("room counts %d, want 6", got)
 	}
-	if n := victim.readLoops.Load(); n != 1 {
-		t.Fatalf("the failed Member's ReadLoop ran %d times: it was restarted", n)
+	if n := victim.starts.Load(); n != 1 {
+		t.Fatalf("the failed Member's socket was started %d times: it was restarted", n)
 	}
 	for i, m := range members {
 		if closed, _ := m.closedWith(); closed {
@@ -122,7 +122,7 @@ func TestRoomThatKeepsFailingLosesNoSocket(t *testing.T) {
 		wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 			limbo := 0
 			for _, s := range batch {
-				if closed, _ := s.closedWith(); !closed && s.readLoops.Load() == 0 {
+				if closed, _ := s.closedWith(); !closed && s.starts.Load() == 0 {
 					limbo++
 				}
 			}
@@ -257,7 +257,7 @@ func TestUnusableMessagesGetErrorsThenClose(t *testing.T) {
 // TestWriteErrorLeavesWithItsReason: a socket whose write fails leaves with
 // the reason the error carries.
 func TestWriteErrorLeavesWithItsReason(t *testing.T) {
-	// Not parallel: its CountRequest can race the reaping of the emptied room, which loses it; contention makes that likelier.
+	t.Parallel()
 	obs := &recordingObserver{}
 	tr := newTree(t, Options{Observer: obs})
 	tr.joinHooked("lobby", func([]byte) error { return fmt.Errorf("write: %w", leaveErr("eof")) })
