@@ -76,7 +76,7 @@ func (tr *tree) joinHooked(room string, hook func(frame []byte) error) *fakeSock
 // count asks the Room for its count.
 func (tr *tree) count(room string) CountResponse {
 	tr.t.Helper()
-	res, err := tr.system.Root.RequestFuture(tr.rooms, &CountRequest{Room: room}, 5*time.Second).Result()
+	res, err := tr.system.Root.RequestFuture(tr.rooms, &CountRequest{Room: room}, 10*time.Second).Result()
 	if err != nil {
 		tr.t.Fatalf("CountRequest %s: %v", room, err)
 	}
