@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strconv"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -69,9 +68,13 @@ type cfMessage struct {
 // at 80 KB instead of ~1 MB of strings; two distinct ids of one room
 // colliding has a probability near n²/2⁶⁵ (10⁻¹¹ for n = 10,000).
 func clientID(s []byte) uint64 {
-	h := fnv.New64a()
-	_, _ = h.Write(s)
-	return h.Sum64()
+	const offset64, prime64 = 14695981039346656037, 1099511628211
+	h := uint64(offset64)
+	for _, b := range s {
+		h ^= uint64(b)
+		h *= prime64
+	}
+	return h
 }
 
 // parseCentrifugo calls fn with every reply and push in one WebSocket
@@ -99,8 +102,8 @@ func parseCentrifugo(p []byte, fn func(cfMessage)) {
 
 var (
 	cfPushPrefix  = []byte(`{"push":{"channel":"`)
-	cfJoinKey     = []byte(`","join":{"info":{`)
-	cfLeaveKey    = []byte(`","leave":{"info":{`)
+	cfJoinKey     = []byte(`,"join":{"info":{`)
+	cfLeaveKey    = []byte(`,"leave":{"info":{`)
 	cfClientKey   = []byte(`"client":"`)
 	cfPresenceKey = []byte(`"presence":{"presence":`)
 )
@@ -226,15 +229,20 @@ func fastJoinLeave(line []byte) (cfMessage, bool) {
 		return cfMessage{}, false
 	}
 	rest := line[len(cfPushPrefix):]
-	kind := cfJoin
-	i := bytes.Index(rest, cfJoinKey)
-	if j := bytes.Index(rest, cfLeaveKey); j >= 0 && (i < 0 || j < i) {
-		kind, i = cfLeave, j
-	}
+	i := bytes.IndexByte(rest, '"') // the end of the channel's name
 	if i < 0 || bytes.IndexByte(rest[:i], '\\') >= 0 {
 		return cfMessage{}, false
 	}
-	rest = rest[i:]
+	rest = rest[i+1:]
+	var kind cfKind
+	switch {
+	case bytes.HasPrefix(rest, cfJoinKey):
+		kind = cfJoin
+	case bytes.HasPrefix(rest, cfLeaveKey):
+		kind = cfLeave
+	default:
+		return cfMessage{}, false
+	}
 	k := bytes.Index(rest, cfClientKey)
 	if k < 0 {
 		return cfMessage{}, false

@@ -124,7 +124,11 @@ func (w *worker) dialClient(ctx context.Context, src net.IP) (*client, error) {
 		return nil, fmt.Errorf("dial from %s: %w", src, err)
 	}
 	if br == nil {
-		br = bufio.NewReaderSize(nc, 512)
+		size := 512
+		if w.cfg.Proto == protoCentrifugo {
+			size = 4096 // it pushes every join and leave: read many per system call
+		}
+		br = bufio.NewReaderSize(nc, size)
 	}
 	c := &client{w: w, nc: nc, br: br, proto: w.cfg.Proto, done: make(chan struct{}), buf: make([]byte, 0, 128)}
 	c.count.Store(-1)
@@ -193,6 +197,9 @@ func (c *client) socketIOHandshake(ctx context.Context) error {
 // answering control frames on the way. The slice is reused by the next call.
 // A close frame from the server is answered and ends the read with io.EOF.
 func (c *client) readMessage() ([]byte, error) {
+	if cap(c.buf) > 64<<10 {
+		c.buf = make([]byte, 0, 128) // a rare large message (a presence snapshot): do not keep its buffer
+	}
 	c.buf = c.buf[:0]
 	for {
 		h, err := ws.ReadHeader(c.br)
