@@ -47,11 +47,13 @@ centrifugo_api_key() {
 	sed -n 's/.*"http_api": *{ *"key": *"\([^"]*\)".*/\1/p' "$CENTRIFUGO_DIR/config.json"
 }
 
-# centrifugo_start SCENARIO PORT: run Centrifugo in the foreground on
-# 127.0.0.1:PORT with the scenario's config (the caller backgrounds it).
+# centrifugo_start SCENARIO PORT: become Centrifugo on 127.0.0.1:PORT with
+# the scenario's config. The caller runs it in the background ('… &'): exec
+# makes that background process Centrifugo itself, so $! is the server's
+# PID (to measure, and to stop) rather than a subshell waiting on it.
 centrifugo_start() {
 	CENTRIFUGO_HTTP_SERVER_ADDRESS=127.0.0.1 CENTRIFUGO_HTTP_SERVER_PORT=$2 \
-		"${SERVER_CPU[@]}" "$BIN/centrifugo" --config "$(centrifugo_config "$1")"
+		exec "${SERVER_CPU[@]}" "$BIN/centrifugo" --config "$(centrifugo_config "$1")"
 }
 
 # centrifugo_loadgen_flags SCENARIO PORT: the load generator's flags for it.
