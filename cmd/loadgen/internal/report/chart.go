@@ -92,6 +92,9 @@ func (r *report) charts() []chartFile {
 			note: note + singlePoints(mem), series: mem, ref: 8, refLabel: "target: 8 KiB",
 		})})
 	}
+	if c, ok := r.ratioChart(); ok {
+		out = append(out, c)
+	}
 	return out
 }
 

@@ -91,6 +91,7 @@ func (r *report) markdown(w io.Writer, meta []metaLine, profile, notes, chartLin
 		r.headline(w, h.scenario, h.fig)
 	}
 	fmt.Fprintln(w)
+	r.sameN(w)
 
 	if len(charts) > 0 {
 		fmt.Fprintf(w, "## Charts\n\n")
@@ -103,7 +104,11 @@ func (r *report) markdown(w io.Writer, meta []metaLine, profile, notes, chartLin
 		if len(sizes) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "## %s\n\n%s\n\n", s.title, s.what)
+		what := s.what
+		if s.name == "idle" {
+			what += r.latencySteps()
+		}
+		fmt.Fprintf(w, "## %s\n\n%s\n\n", s.title, what)
 		for _, n := range sizes {
 			r.table(w, s.name, n, s.figs)
 		}
