@@ -204,7 +204,7 @@ func printUsage(w io.Writer) {
        loadgen report [flags]
 
 loadgen opens real WebSocket clients against a presence server (or the
-Socket.IO and Go-hub baselines), spread over worker processes and loopback
+Socket.IO, Go-hub and Centrifugo baselines), spread over worker processes and loopback
 source addresses, and measures how fast and how exactly the room count
 reaches every member. All timestamps are on one wall clock.
 
