@@ -13,7 +13,7 @@ import (
 type chartFile struct{ file, svg string }
 
 // palette gives the usual servers fixed colours; others take a spare one.
-var palette = map[string]string{"ours": "#1b7837", "gohub": "#2166ac", "socketio": "#b2182b", "centrifugo": "#e08214"}
+var palette = map[string]string{"ours": "#1b7837", "gohub": "#2166ac", "socketio": "#b2182b", "centrifugo": "#c51b7d"}
 var spare = []string{"#762a83", "#e08214", "#35978f", "#8c510a"}
 
 // color is the colour of label, the i-th label of the report.
