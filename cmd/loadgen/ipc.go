@@ -26,6 +26,8 @@ type workerConfig struct {
 	FlushInterval time.Duration `json:"flushInterval"`
 	Seed          int64         `json:"seed"`
 
+	CentrifugoMode string `json:"centrifugoMode,omitempty"` // --proto centrifugo: joinleave or presence
+
 	wsURL string
 }
 
@@ -51,6 +53,7 @@ type request struct {
 	Duration    time.Duration `json:"duration,omitempty"`
 	FailOnDrop  bool          `json:"failOnDrop,omitempty"` // await: give up once the server has dropped more than DropBase members
 	DropBase    int64         `json:"dropBase,omitempty"`
+	Pub         bool          `json:"pub,omitempty"` // await: the step of the last publication read (Count), not the count
 }
 
 // reply answers one request; Progress lines may come before it.

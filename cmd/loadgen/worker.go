@@ -129,7 +129,7 @@ func (w *worker) handle(ctx context.Context, r request) {
 		if r.FailOnDrop {
 			base = r.DropBase
 		}
-		res = w.await(ctx, r.ID, int64(r.Count), base)
+		res = w.await(ctx, r.ID, int64(r.Count), base, r.Pub)
 	case opLeave:
 		res, err = w.leave(r.Clean, r.Reset)
 	case opChurn:
@@ -272,14 +272,16 @@ func (w *worker) progress(id int, value func() int64) (stop func()) {
 // the readers as they read, so the polling period does not enter them.
 // With dropBase ≥ 0 it gives up as soon as the server has dropped more
 // than dropBase of this worker's clients: the target then cannot be reached.
-func (w *worker) await(ctx context.Context, id int, target, dropBase int64) awaitResult {
+// With pub the target is the step of the last publication read instead of
+// the count (Centrifugo's publication steps).
+func (w *worker) await(ctx context.Context, id int, target, dropBase int64, pub bool) awaitResult {
 	t := time.NewTicker(2 * time.Millisecond)
 	defer t.Stop()
 	var atTarget atomic.Int64
 	stopProgress := w.progress(id, atTarget.Load)
 	defer stopProgress()
 	for {
-		res := w.check(target)
+		res := w.check(target, pub)
 		atTarget.Store(int64(res.AtTarget))
 		if res.Done {
 			return res
@@ -296,7 +298,7 @@ func (w *worker) await(ctx context.Context, id int, target, dropBase int64) awai
 	}
 }
 
-func (w *worker) check(target int64) awaitResult {
+func (w *worker) check(target int64, pub bool) awaitResult {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	res := awaitResult{Dropped: w.stats.dropped.Load()}
@@ -306,7 +308,10 @@ func (w *worker) check(target int64) awaitResult {
 			continue
 		}
 		res.Live++
-		n := c.count.Load()
+		n, at := c.count.Load(), &c.seenAt
+		if pub {
+			n, at = c.pubStep.Load(), &c.pubAt
+		}
 		if n != target {
 			if wrong == nil {
 				wrong = make(map[int64]int)
@@ -317,7 +322,7 @@ func (w *worker) check(target int64) awaitResult {
 			continue
 		}
 		res.AtTarget++
-		res.MaxSeenAt = max(res.MaxSeenAt, c.seenAt.Load())
+		res.MaxSeenAt = max(res.MaxSeenAt, at.Load())
 	}
 	res.Done = res.AtTarget == res.Live
 	res.Counts = wrong
