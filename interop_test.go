@@ -78,7 +78,7 @@ func runNode(t *testing.T, url, mode, arg string) *nodePeer {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "ws-client.mjs"), url, mode, arg)
 	cmd.Dir = dir
-	cmd.Stderr = testWriter{t}
+	cmd.Stderr = &testWriter{t: t}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

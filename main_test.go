@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +37,7 @@ type testServer struct {
 	wsURL  string // ws://127.0.0.1:port
 	cancel context.CancelFunc
 	done   chan error
+	logs   *testWriter // what the server logged (warnings and up)
 }
 
 // testConfig is the default configuration with test-friendly timings.
@@ -64,14 +66,15 @@ func startServer(t testing.TB, mutate func(*config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logs := &testWriter{t: t}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := newApp(cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{t: t, app: a, url: "http://" + ln.Addr().String(), wsURL: "ws://" + ln.Addr().String(),
-		cancel: cancel, done: make(chan error, 1)}
+		cancel: cancel, done: make(chan error, 1), logs: logs}
 	go func() { s.done <- a.serve(ctx, ln) }()
 	t.Cleanup(func() {
 		if err := s.stop(); err != nil {
@@ -121,12 +124,33 @@ func (s *testServer) stop() error {
 // that no client goroutine outlives a test (goleak checks).
 var httpClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
 
-// testWriter sends log lines to the test log.
-type testWriter struct{ t testing.TB }
+// testWriter sends log lines to the test log and keeps them, so a test can
+// check what the server said.
+type testWriter struct {
+	t     testing.TB
+	mu    sync.Mutex
+	lines []string
+}
 
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Logf("%s", strings.TrimRight(string(p), "\n"))
+func (w *testWriter) Write(p []byte) (int, error) {
+	line := strings.TrimRight(string(p), "\n")
+	w.t.Logf("%s", line)
+	w.mu.Lock()
+	w.lines = append(w.lines, line)
+	w.mu.Unlock()
 	return len(p), nil
+}
+
+// logged reports whether a line the server logged contains s.
+func (s *testServer) logged(substr string) bool {
+	s.logs.mu.Lock()
+	defer s.logs.mu.Unlock()
+	for _, l := range s.logs.lines {
+		if strings.Contains(l, substr) {
+			return true
+		}
+	}
+	return false
 }
 
 // dial joins room on s with a kit client that the test's cleanup kills.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -41,24 +42,42 @@ func TestShutdownClosesEveryMemberWith1001(t *testing.T) {
 
 // TestShutdownForcesUnresponsiveSockets: a client that never answers the
 // close frame does not hold shutdown past the close timeout.
+//
+// Which of the two ends the wait shows in the log: the shutdown deadline
+// forcing sockets closed is logged as a warning, the close timeout is not.
+// With the close timeout the shorter, the socket must go by it; with it the
+// longer, by the deadline (the check can tell them apart).
 func TestShutdownForcesUnresponsiveSockets(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, func(c *config) { c.CloseTimeout = 300 * time.Millisecond })
-	c := s.dial(t, "lobby")
-	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{c}, 1) })
-	c.GoSilent()
-	start := time.Now()
-	if err := s.stop(); err != nil {
-		t.Fatalf("serve returned %v", err)
+	for _, tc := range []struct {
+		closeTimeout, shutdownTimeout time.Duration
+		forced                        bool
+	}{
+		{300 * time.Millisecond, 10 * time.Second, false},
+		{30 * time.Second, time.Second, true},
+	} {
+		t.Run(fmt.Sprintf("close timeout %s, shutdown timeout %s", tc.closeTimeout, tc.shutdownTimeout), func(t *testing.T) {
+			t.Parallel()
+			s := startServer(t, func(c *config) { c.CloseTimeout, c.ShutdownTimeout = tc.closeTimeout, tc.shutdownTimeout })
+			c := s.dial(t, "lobby")
+			wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{c}, 1) })
+			c.GoSilent()
+			start := time.Now()
+			if err := s.stop(); err != nil {
+				t.Fatalf("serve returned %v", err)
+			}
+			if !c.WaitDone(10 * time.Second) {
+				t.Fatal("the unresponsive client is still connected")
+			}
+			if code := c.CloseCode(); code != 1001 {
+				t.Fatalf("got close %d, want 1001", code)
+			}
+			if forced := s.logged("forced sockets closed"); forced != tc.forced {
+				t.Fatalf("the shutdown deadline forced the socket closed: %v, want %v", forced, tc.forced)
+			}
+			t.Logf("shutdown with an unresponsive member took %s", time.Since(start).Round(time.Millisecond))
+		})
 	}
-	if !c.WaitDone(10 * time.Second) {
-		t.Fatal("the unresponsive client is still connected")
-	}
-	if code := c.CloseCode(); code != 1001 {
-		t.Fatalf("got close %d, want 1001", code)
-	}
-	// Shutdown waits for the close timeout, not for the client.
-	t.Logf("shutdown with an unresponsive member took %s (close timeout 300ms)", time.Since(start).Round(time.Millisecond))
 }
 
 // TestSIGTERMExitsZero runs the real binary, connects members, sends SIGTERM
