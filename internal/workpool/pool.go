@@ -31,9 +31,35 @@ type Pool struct {
 	max int
 
 	mu      sync.Mutex
-	queue   []Task // a ring: head is the oldest, n the number queued
-	head, n int
+	urgent  ring // run before anything in normal
+	normal  ring
 	running int // workers alive
+}
+
+// ring is a FIFO queue of tasks in a ring buffer that grows as needed.
+type ring struct {
+	q       []Task
+	head, n int
+}
+
+func (r *ring) push(t Task) {
+	if r.n == len(r.q) {
+		q := make([]Task, max(2*len(r.q), 64))
+		for i := range r.n {
+			q[i] = r.q[(r.head+i)%len(r.q)]
+		}
+		r.q, r.head = q, 0
+	}
+	r.q[(r.head+r.n)%len(r.q)] = t
+	r.n++
+}
+
+func (r *ring) pop() Task {
+	t := r.q[r.head]
+	r.q[r.head] = nil
+	r.head = (r.head + 1) % len(r.q)
+	r.n--
+	return t
 }
 
 // New returns a pool of at most max workers; max < 1 means DefaultMax().
@@ -41,7 +67,7 @@ func New(max int) *Pool {
 	if max < 1 {
 		max = DefaultMax()
 	}
-	return &Pool{max: max, queue: make([]Task, 64)}
+	return &Pool{max: max}
 }
 
 // DefaultMax is four workers per processor the Go runtime may use: enough
@@ -55,13 +81,17 @@ func (p *Pool) Max() int { return p.max }
 // Submit queues t and starts a worker if fewer than Max are running. It never
 // blocks: the queue grows as needed (it holds each socket and each mailbox at
 // most once at a time, so it is bounded by their number).
-func (p *Pool) Submit(t Task) {
+func (p *Pool) Submit(t Task) { p.submit(&p.normal, t) }
+
+// SubmitUrgent queues t ahead of every task queued with Submit. The few
+// actors that coordinate the rest (a room, the registry) use it, so that a
+// join or a count request is not queued behind the thousands of member
+// turns of a flush.
+func (p *Pool) SubmitUrgent(t Task) { p.submit(&p.urgent, t) }
+
+func (p *Pool) submit(r *ring, t Task) {
 	p.mu.Lock()
-	if p.n == len(p.queue) {
-		p.grow()
-	}
-	p.queue[(p.head+p.n)%len(p.queue)] = t
-	p.n++
+	r.push(t)
 	start := p.running < p.max
 	if start {
 		p.running++
@@ -72,27 +102,21 @@ func (p *Pool) Submit(t Task) {
 	}
 }
 
-func (p *Pool) grow() {
-	q := make([]Task, 2*len(p.queue))
-	for i := range p.n {
-		q[i] = p.queue[(p.head+i)%len(p.queue)]
-	}
-	p.queue, p.head = q, 0
-}
-
 // work runs queued tasks until there are none, then ends.
 func (p *Pool) work() {
 	for {
 		p.mu.Lock()
-		if p.n == 0 {
+		var t Task
+		switch {
+		case p.urgent.n > 0:
+			t = p.urgent.pop()
+		case p.normal.n > 0:
+			t = p.normal.pop()
+		default:
 			p.running--
 			p.mu.Unlock()
 			return
 		}
-		t := p.queue[p.head]
-		p.queue[p.head] = nil
-		p.head = (p.head + 1) % len(p.queue)
-		p.n--
 		p.mu.Unlock()
 		t.Run()
 	}
