@@ -124,6 +124,7 @@ func (s *Server) WaitClosed(ctx context.Context) error {
 		wg.Go(func() {
 			c.Close(uint16(ws.StatusGoingAway), "server shutting down")
 			c.shut()
+			c.wakeReader()
 		})
 	}
 	wg.Wait()
