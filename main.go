@@ -29,6 +29,7 @@ import (
 
 	"presence/actors"
 	"presence/internal/metrics"
+	"presence/internal/workpool"
 	"presence/transport"
 )
 
@@ -102,6 +103,9 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			return nil, err
 		}
 	}
+	// One worker pool runs the actors and, in the poll read mode, reads the
+	// sockets: one bound on the goroutines doing either.
+	pool := workpool.New(cfg.Workers)
 	system := actors.NewSystem(log, mp)
 	rooms := system.Root.Spawn(actors.NewRoomsProps(actors.Options{
 		FlushInterval:  cfg.FlushInterval,
@@ -109,13 +113,14 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		MaxBadMessages: cfg.MaxBadMessages,
 		Observer:       reg,
 		Logger:         log,
+		Pool:           pool,
 	}))
 
 	public, err := fs.Sub(publicFiles, "public")
 	if err != nil {
 		return nil, err
 	}
-	edge, err := transport.NewServer(cfg.Config, reg, log, public)
+	edge, err := transport.NewServer(cfg.Config, reg, log, public, pool)
 	if err != nil {
 		system.Shutdown()
 		return nil, err
@@ -156,7 +161,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	served := make(chan error, 1)
 	go func() { served <- a.http.Serve(ln) }()
-	a.log.Info("serving", "addr", ln.Addr().String(), "page", "http://"+pageHost(ln.Addr())+"/")
+	a.log.Info("serving", "addr", ln.Addr().String(), "page", "http://"+pageHost(ln.Addr())+"/", "read_mode", a.edge.ReadMode())
 
 	var serveErr error
 	select {
