@@ -87,6 +87,12 @@ func (r *report) markdown(w io.Writer, meta []metaLine, profile, notes, chartLin
 	fmt.Fprintf(w, "The servers: **%s** is this repository's server; ", r.ours)
 	fmt.Fprintf(w, "**gohub** is `bench/baselines/gohub`, the classic Go chat-hub pattern (gorilla/websocket, a read and a write goroutine per connection, one hub goroutine, `currentUsers` broadcast on every join and leave); ")
 	fmt.Fprintf(w, "**socketio** is `bench/baselines/socketio`, the seed lesson's Socket.IO server (`currentUsers` ++/−− and `io.emit('user count')` on both). ")
+	if slices.Contains(r.labels, "floor") {
+		fmt.Fprintf(w, "**floor** is `bench/baselines/floor`, the write floor of the fan-out: one goroutine writes one count-sized frame to every socket with a plain write each (no actor, no deadline, no queue); its count-propagation latency is the least any server can do on this machine, and *ours / floor* is how far from it we are. ")
+	}
+	if slices.Contains(r.labels, "ours-v1") {
+		fmt.Fprintf(w, "**ours-v1** is this server before the lean connections (a goroutine per socket, an actor per socket on protoactor's default dispatcher and mailbox), built from the pinned commit named in the settings above: *ours / ours-v1* is the change, before and after, from one run. ")
+	}
 	fmt.Fprintf(w, "Any other label is a variant of ours named in the run's settings above. Each server is started fresh for every run.\n\n")
 
 	fmt.Fprintf(w, "## Headline (each server at the largest N it was run at)\n\n")
