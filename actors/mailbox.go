@@ -145,7 +145,8 @@ func (m *mailbox) setSuspended(s bool) {
 }
 
 // fifo is a queue in a slice that keeps its array while it is used and
-// lets a large one go once it empties.
+// lets all but a small one go once it empties: thousands of idle members
+// each holding the array of their busiest moment add up.
 type fifo struct {
 	q    []any
 	head int
@@ -161,8 +162,8 @@ func (f *fifo) pop() any {
 	f.head++
 	if f.head == len(f.q) {
 		f.head = 0
-		if cap(f.q) > 64 {
-			f.q = nil
+		if cap(f.q) > 2 {
+			f.q = nil // an idle member keeps at most two slots
 		} else {
 			f.q = f.q[:0]
 		}

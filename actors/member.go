@@ -81,13 +81,15 @@ func (m *Member) Receive(ctx actor.Context) {
 func (m *Member) start(ctx actor.Context) {
 	ctx.Send(ctx.Parent(), &MemberStarted{PID: ctx.Self()})
 
-	root, self := ctx.ActorSystem().Root, ctx.Self()
-	m.root, m.self = root, self
-	m.socket.Start(
-		func(msg []byte) { root.Send(self, &inboundText{data: msg}) },
-		func(err error) { root.Send(self, &socketEnded{err: err}) },
-	)
+	m.root, m.self = ctx.ActorSystem().Root, ctx.Self()
+	m.socket.Start(m.socketText, m.socketEnded)
 }
+
+// socketText and socketEnded are the socket's callbacks: they run on
+// whatever reads the socket and only send, with the root context and the
+// PID that start stored before the socket could call them.
+func (m *Member) socketText(msg []byte) { m.root.Send(m.self, &inboundText{data: msg}) }
+func (m *Member) socketEnded(err error) { m.root.Send(m.self, &socketEnded{err: err}) }
 
 // deliver writes the room's newest count, unless this member has already
 // written it or a newer one, and at most once per flush interval.

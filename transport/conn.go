@@ -60,20 +60,23 @@ type Conn struct {
 	wmu       sync.Mutex
 	closeSent bool   // a close frame went out: no more frames (guarded by wmu)
 	broken    bool   // a write failed: the connection is aborted (guarded by wmu)
-	pending   []byte // bytes the kernel has not taken yet (guarded by wmu)
 	flushing  bool   // a goroutine writes pending (guarded by wmu)
 	finAfter  bool   // half-close once pending is written (guarded by wmu)
 	shutAfter bool   // close once pending is written (guarded by wmu)
-	writeBy   time.Time
+	pending   []byte // bytes the kernel has not taken yet (guarded by wmu)
+	writeBy   int64  // mono: pending must be written by then (guarded by wmu)
 
 	reading  atomic.Bool // Start or ReadLoop has been called
+	shutDone atomic.Bool // shut has run (or is running)
+	polled   bool        // registered with the poller (guarded by the poller's mutex)
+	fd       int         // the descriptor it was registered under (guarded likewise)
 	endMu    sync.Mutex
 	end      *LeaveError // the first reason the socket ended (guarded by endMu)
-	shutOnce sync.Once
-	shutDone atomic.Bool
-	polled   bool   // registered with the poller (guarded by the poller's mutex)
-	fd       int    // the descriptor it was registered under (guarded likewise)
-	onShut   func() // runs once, after nc is closed
+
+	// The Server's open set is a list through its Conns (guarded by
+	// Server.mu): no map entry per socket.
+	srv        *Server // nil for a Conn of no Server (tests)
+	prev, next *Conn
 }
 
 // edge is what a Server's Conns share: settings, the timing wheel, and in
@@ -97,8 +100,8 @@ func newEdge(cfg *Config, poll *poller, pool *workpool.Pool) *edge {
 	return &edge{cfg: cfg, wheel: wheel.New(tick, min(max(slots, 16), 4096)), poll: poll, pool: pool}
 }
 
-func newConn(nc net.Conn, early []byte, e *edge, remote string, onShut func()) *Conn {
-	c := &Conn{nc: nc, early: early, e: e, remote: remote, onShut: onShut}
+func newConn(nc net.Conn, early []byte, e *edge, remote string, srv *Server) *Conn {
+	c := &Conn{nc: nc, early: early, e: e, remote: remote, srv: srv}
 	c.rc = rawConn(nc)
 	c.timer.Init(c)
 	return c
@@ -161,17 +164,17 @@ func (c *Conn) ended() *LeaveError {
 // goroutine mode) wakes with an error; a poll-mode reader must be woken with
 // wakeReader.
 func (c *Conn) shut() {
-	c.shutOnce.Do(func() {
-		c.shutDone.Store(true)
-		c.e.wheel.Stop(&c.timer)
-		if c.e.poll != nil {
-			c.e.poll.remove(c)
-		}
-		_ = c.nc.Close()
-		if c.onShut != nil {
-			c.onShut()
-		}
-	})
+	if !c.shutDone.CompareAndSwap(false, true) {
+		return
+	}
+	c.e.wheel.Stop(&c.timer)
+	if c.e.poll != nil {
+		c.e.poll.remove(c)
+	}
+	_ = c.nc.Close()
+	if c.srv != nil {
+		c.srv.untrack(c)
+	}
 }
 
 // shutWhenFlushed closes the connection once what is queued for the peer

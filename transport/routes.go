@@ -118,8 +118,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		b, _ := rw.Reader.Peek(n)
 		early = append([]byte(nil), b...)
 	}
-	c := newConn(nc, early, s.edge, addr, nil)
-	c.onShut = func() { s.untrack(c) }
+	c := newConn(nc, early, s.edge, addr, s)
 	s.track(c)
 	s.OnConnect(room, c)
 }

@@ -43,13 +43,14 @@ type Server struct {
 	edge     *edge // what every Conn shares: settings, timing wheel, poller, worker pool
 
 	mu       sync.Mutex
-	draining bool               // shutdown has begun: /readyz 503, no new upgrades
-	upgrades int                // upgrades between admission and OnConnect
-	upgraded *sync.Cond         // signalled when upgrades drops, for Drain
-	perAddr  map[string]int     // open sockets per client address
-	open     map[*Conn]struct{} // every socket not yet closed
-	allShut  chan struct{}      // closed once draining with no upgrade under way and no socket open
-	shutDone bool               // allShut is closed
+	draining bool           // shutdown has begun: /readyz 503, no new upgrades
+	upgrades int            // upgrades between admission and OnConnect
+	upgraded *sync.Cond     // signalled when upgrades drops, for Drain
+	perAddr  map[string]int // open sockets per client address
+	open     *Conn          // every socket not yet closed: a list through Conn.prev/next
+	nOpen    int            // its length
+	allShut  chan struct{}  // closed once draining with no upgrade under way and no socket open
+	shutDone bool           // allShut is closed
 }
 
 // NewServer checks cfg and returns a Server that serves the page and assets
@@ -73,7 +74,6 @@ func NewServer(cfg Config, obs Observer, log *slog.Logger, public fs.FS, pool *w
 		public:   public,
 		upgrader: ws.HTTPUpgrader{Timeout: cfg.HandshakeTimeout},
 		perAddr:  make(map[string]int),
-		open:     make(map[*Conn]struct{}),
 		allShut:  make(chan struct{}),
 	}
 	s.upgraded = sync.NewCond(&s.mu)

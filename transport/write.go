@@ -69,7 +69,7 @@ func (c *Conn) writeLocked(b []byte) error {
 	}
 	c.pending = append(c.pending[:0], b[max(n, 0):]...)
 	c.flushing = true
-	c.writeBy = time.Now().Add(c.e.cfg.WriteTimeout)
+	c.writeBy = mono() + int64(c.e.cfg.WriteTimeout)
 	go c.flush()
 	return nil
 }
@@ -107,7 +107,7 @@ func (c *Conn) flush() {
 		c.pending = nil
 		c.wmu.Unlock()
 
-		_ = c.nc.SetWriteDeadline(by)
+		_ = c.nc.SetWriteDeadline(monoTime(by))
 		if _, err := c.nc.Write(b); err != nil {
 			c.wmu.Lock()
 			_ = c.abortLocked(writeReason(err), err)

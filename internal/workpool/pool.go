@@ -102,9 +102,15 @@ func (p *Pool) submit(r *ring, t Task) {
 	}
 }
 
-// work runs queued tasks until there are none, then ends.
+// work runs queued tasks until there are none, then ends. Every few tasks
+// it lets the runtime run other goroutines first (the HTTP server's
+// handshakes): a worker that went from task to task for its whole time
+// slice would make them wait up to 10 ms at a time during a fan-out.
 func (p *Pool) work() {
-	for {
+	for i := 1; ; i++ {
+		if i%yieldEvery == 0 {
+			runtime.Gosched()
+		}
 		p.mu.Lock()
 		var t Task
 		switch {
@@ -121,6 +127,9 @@ func (p *Pool) work() {
 		t.Run()
 	}
 }
+
+// yieldEvery is how many tasks a worker runs between two yields.
+const yieldEvery = 8
 
 // Running is the number of workers alive now, for tests and metrics.
 func (p *Pool) Running() int {
