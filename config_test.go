@@ -40,7 +40,7 @@ func TestEnvironmentTwinsAndFlagPrecedence(t *testing.T) {
 	cfg, err := parseConfig([]string{"--ping-interval", "3s"}, env(map[string]string{
 		"PRESENCE_PING_INTERVAL":  "7s",
 		"PRESENCE_FLUSH_INTERVAL": "20ms",
-		"PRESENCE_ACTOR_METRICS":  "false",
+		"PRESENCE_ACTOR_METRICS":  "true",
 	}), &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func TestEnvironmentTwinsAndFlagPrecedence(t *testing.T) {
 	if cfg.PingInterval != 3*time.Second {
 		t.Errorf("ping interval %s: the flag should win over the environment", cfg.PingInterval)
 	}
-	if cfg.FlushInterval != 20*time.Millisecond || cfg.ActorMetrics {
+	if cfg.FlushInterval != 20*time.Millisecond || !cfg.ActorMetrics {
 		t.Errorf("environment not applied: flush %s, actor metrics %v", cfg.FlushInterval, cfg.ActorMetrics)
 	}
 }

@@ -87,7 +87,7 @@ start_server() { # label
 	local label=$1
 	case "$label" in
 	ours) "${SERVER_CPU[@]}" "$BIN/presence" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn &;;
-	ours-noam) "${SERVER_CPU[@]}" "$BIN/presence" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn --actor-metrics=false &;;
+	ours-am) "${SERVER_CPU[@]}" "$BIN/presence" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn --actor-metrics=true &;;
 	ours-v1) "${SERVER_CPU[@]}" "$BIN/presence-v1" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn &;;
 	floor) "${SERVER_CPU[@]}" "$BIN/floor" -addr "127.0.0.1:$PORT" &;;
 	ours-pprof) PRESENCE_PPROF_ADDR="127.0.0.1:$PPROF_PORT" "${SERVER_CPU[@]}" "$BIN/presence-pprof" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn &;;
@@ -196,7 +196,7 @@ else
 	BIG=1000 MID=500 SMALL=200 STEPS=10 IDLE_STEPS=10 HOLD=2s CHURN_S=3s SIO_BIG_TIMEOUT=20s
 	FAN=(900 1500)
 fi
-ALL=(ours ours-noam gohub socketio)
+ALL=(ours ours-am gohub socketio)
 
 {
 	echo "command: bench/run.sh $MODE"
@@ -208,12 +208,12 @@ ALL=(ours ours-noam gohub socketio)
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shares its cores)"
 	echo "go: $(go version | cut -d' ' -f3-)"
 	echo "node: $(node --version)"
-	echo "ours: presence @ $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- '*.go' go.mod go.sum actors transport public cmd bench/baselines ':!*_test.go' 2>/dev/null || echo ' (with uncommitted changes to the code)'); protoactor-go $(grep -m1 'asynkron/protoactor-go ' go.mod | awk '{print $2}'), gobwas/ws $(grep -m1 'gobwas/ws ' go.mod | awk '{print $2}'); started with --max-conns-per-ip 0 --log-level warn; ours-noam adds --actor-metrics=false"
+	echo "ours: presence @ $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- '*.go' go.mod go.sum actors transport public cmd bench/baselines ':!*_test.go' 2>/dev/null || echo ' (with uncommitted changes to the code)'); protoactor-go $(grep -m1 'asynkron/protoactor-go ' go.mod | awk '{print $2}'), gobwas/ws $(grep -m1 'gobwas/ws ' go.mod | awk '{print $2}'); started with --max-conns-per-ip 0 --log-level warn (actor metrics off, the default); ours-am adds --actor-metrics=true"
 	echo "ours-v1: presence @ $V1_COMMIT (before the lean connections), same flags as ours"
 	echo "floor: bench/baselines/floor, gobwas/ws $(grep -m1 'gobwas/ws ' bench/baselines/floor/go.mod | awk '{print $2}')"
 	echo "gohub: gorilla/websocket $(grep -m1 'gorilla/websocket ' bench/baselines/gohub/go.mod | grep -o 'v[0-9.]*$')"
 	echo "socketio: socket.io $(node -p "require('./bench/baselines/socketio/node_modules/socket.io/package.json').version"), engine.io $(node -p "require('./bench/baselines/socketio/node_modules/engine.io/package.json').version"), ws $(node -p "require('./bench/baselines/socketio/node_modules/ws/package.json').version")"
-	echo "sizes: ramp at N = $SMALL for every server, $MID (ours, gohub) and $BIG (ours, ours-noam, gohub), with $STEPS latency steps after each, and Socket.IO at $BIG once, bounded by --timeout $SIO_BIG_TIMEOUT; churn, leave and idle at N = $SMALL for every server (joins paced at 300/s so that each can form the room) and at N = $BIG for ours, idle followed by $IDLE_STEPS latency steps; idle also at N = ${FAN[*]} for ours, ours-v1 and floor (and ramp at $BIG for ours-v1); churn 100 joins/s + 100 leaves/s for $CHURN_S; idle hold $HOLD"
+	echo "sizes: ramp at N = $SMALL for every server, $MID (ours, gohub) and $BIG (ours, ours-am, ours-v1, gohub), with $STEPS latency steps after each, and Socket.IO at $BIG once, bounded by --timeout $SIO_BIG_TIMEOUT; churn, leave and idle at N = $SMALL for every server (joins paced at 300/s so that each can form the room) and at N = $BIG for ours, idle followed by $IDLE_STEPS latency steps; idle also at N = ${FAN[*]} for ours, ours-v1 and floor (and ramp at $BIG for ours-v1); churn 100 joins/s + 100 leaves/s for $CHURN_S; idle hold $HOLD"
 } >"$OUT/meta.txt"
 
 log "mode $MODE, $REPS repetition(s), port $PORT, pinning: $PINNING"
@@ -224,7 +224,7 @@ for rep in $(seq "$REPS"); do
 	done
 	run ramp ours "$MID" "$rep" --steps "$STEPS" --timeout 60s
 	run ramp gohub "$MID" "$rep" --steps "$STEPS" --timeout 60s
-	for label in ours ours-noam ours-v1 gohub; do
+	for label in ours ours-am ours-v1 gohub; do
 		run ramp "$label" "$BIG" "$rep" --steps "$STEPS" --timeout 60s
 	done
 	# Churn, leave, idle: a room of the small size for everyone, paced joins so that
@@ -239,7 +239,7 @@ for rep in $(seq "$REPS"); do
 	done
 	run churn ours "$BIG" "$rep" --churn-rate 100 --duration "$CHURN_S" --timeout 60s
 	run leave ours "$BIG" "$rep" --timeout 60s
-	run idle ours-noam "$BIG" "$rep" --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s
+	run idle ours-am "$BIG" "$rep" --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s
 	# Lean connections: memory per idle member, and fan-out against the write
 	# floor, before (ours-v1) and after (ours), in one run.
 	for n in "${FAN[@]}"; do
