@@ -213,7 +213,7 @@ ALL=(ours ours-am gohub socketio)
 	echo "floor: bench/baselines/floor, gobwas/ws $(grep -m1 'gobwas/ws ' bench/baselines/floor/go.mod | awk '{print $2}')"
 	echo "gohub: gorilla/websocket $(grep -m1 'gorilla/websocket ' bench/baselines/gohub/go.mod | grep -o 'v[0-9.]*$')"
 	echo "socketio: socket.io $(node -p "require('./bench/baselines/socketio/node_modules/socket.io/package.json').version"), engine.io $(node -p "require('./bench/baselines/socketio/node_modules/engine.io/package.json').version"), ws $(node -p "require('./bench/baselines/socketio/node_modules/ws/package.json').version")"
-	echo "sizes: ramp at N = $SMALL for every server, $MID (ours, gohub) and $BIG (ours, ours-am, ours-v1, gohub), with $STEPS latency steps after each, and Socket.IO at $BIG once, bounded by --timeout $SIO_BIG_TIMEOUT; churn, leave and idle at N = $SMALL for every server (joins paced at 300/s so that each can form the room) and at N = $BIG for ours, idle followed by $IDLE_STEPS latency steps; idle also at N = ${FAN[*]} for ours, ours-v1 and floor (and ramp at $BIG for ours-v1); churn 100 joins/s + 100 leaves/s for $CHURN_S; idle hold $HOLD"
+	echo "sizes: ramp at N = $SMALL for ours, ours-am, gohub and socketio and at $BIG for ours, ours-am, ours-v1 and gohub, with $STEPS latency steps after each, and Socket.IO at $BIG once, bounded by --timeout $SIO_BIG_TIMEOUT; churn and leave at N = $SMALL for ours, gohub and socketio (joins paced at 300/s so that each can form the room) and at $BIG for ours; idle at N = $SMALL for every label (paced likewise), at $BIG for ours-am, and at ${FAN[*]} for ours, ours-v1 and floor, each followed by $IDLE_STEPS latency steps; churn 100 joins/s + 100 leaves/s for $CHURN_S; idle hold $HOLD"
 } >"$OUT/meta.txt"
 
 log "mode $MODE, $REPS repetition(s), port $PORT, pinning: $PINNING"
@@ -222,19 +222,16 @@ for rep in $(seq "$REPS"); do
 	for label in "${ALL[@]}"; do
 		run ramp "$label" "$SMALL" "$rep" --steps "$STEPS" --timeout 60s --dial-timeout 30s
 	done
-	run ramp ours "$MID" "$rep" --steps "$STEPS" --timeout 60s
-	run ramp gohub "$MID" "$rep" --steps "$STEPS" --timeout 60s
 	for label in ours ours-am ours-v1 gohub; do
 		run ramp "$label" "$BIG" "$rep" --steps "$STEPS" --timeout 60s
 	done
 	# Churn, leave, idle: a room of the small size for everyone, paced joins so that
 	# every server can form it; the big room for ours.
-	for label in "${ALL[@]}"; do
+	for label in ours gohub socketio; do
 		run churn "$label" "$SMALL" "$rep" --rate 300 --churn-rate 100 --duration "$CHURN_S" --timeout 60s --dial-timeout 30s
 		run leave "$label" "$SMALL" "$rep" --rate 300 --timeout 60s --dial-timeout 30s
-		run idle "$label" "$SMALL" "$rep" --rate 300 --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s --dial-timeout 30s
 	done
-	for label in ours-v1 floor; do
+	for label in ours ours-am ours-v1 floor gohub socketio; do
 		run idle "$label" "$SMALL" "$rep" --rate 300 --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s --dial-timeout 30s
 	done
 	run churn ours "$BIG" "$rep" --churn-rate 100 --duration "$CHURN_S" --timeout 60s
