@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ type config struct {
 	ShutdownTimeout time.Duration
 	MaxBadMessages  int
 	ActorMetrics    bool
+	Workers         int
 	LogLevel        string
 	LogFormat       string
 }
@@ -63,7 +65,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		}
 		return nil
 	})
-	fs.BoolVar(&c.ActorMetrics, "actor-metrics", true, "export protoactor's actor metrics on /metrics (costs a little per message)")
+	fs.StringVar(&c.ReadMode, "read-mode", transport.ReadPoll, "how sockets are read: poll (an epoll poller and a pool of workers; no goroutine per idle socket) or goroutine (the portable fallback: one per socket)")
+	fs.IntVar(&c.Workers, "workers", 0, "most goroutines that read sockets and run actors at once (0 = 4 per CPU the runtime uses)")
+	fs.BoolVar(&c.ActorMetrics, "actor-metrics", true, "export protoactor's actor metrics on /metrics (a histogram observation per actor message: false makes the fan-out to every member faster, BENCHMARKS.md ours-noam)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 
@@ -125,6 +129,12 @@ func (c config) validate() error {
 	}
 	if c.MaxBadMessages < 1 {
 		errs = append(errs, fmt.Errorf("--max-bad-messages must be at least 1, got %d", c.MaxBadMessages))
+	}
+	if !slices.Contains(transport.ReadModes(), c.ReadMode) {
+		errs = append(errs, fmt.Errorf("--read-mode must be one of %s, got %q", strings.Join(transport.ReadModes(), ", "), c.ReadMode))
+	}
+	if c.Workers < 0 {
+		errs = append(errs, fmt.Errorf("--workers must be 0 (the default) or more, got %d", c.Workers))
 	}
 	if _, err := c.logLevel(); err != nil {
 		errs = append(errs, err)

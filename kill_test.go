@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strconv"
 	"sync"
 	"syscall"
@@ -16,8 +17,11 @@ import (
 // startKillable runs the server binary on addr with the keep-alive timings
 // of this test (a dead client is noticed within two seconds).
 func startKillable(t *testing.T, bin, addr string) *wstest.Process {
-	return wstest.StartBinary(t, bin, "--addr", addr, "--log-format", "json", "--flush-interval", "10ms",
-		"--ping-interval", "1s", "--pong-timeout", "1s")
+	args := []string{"--addr", addr, "--log-format", "json", "--flush-interval", "10ms", "--ping-interval", "1s", "--pong-timeout", "1s"}
+	if mode := os.Getenv("PRESENCE_TEST_READ_MODE"); mode != "" {
+		args = append(args, "--read-mode", mode)
+	}
+	return wstest.StartBinary(t, bin, args...)
 }
 
 // reconnector is a member that, like the page's client.js, reconnects with

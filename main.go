@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 
 	"presence/actors"
 	"presence/internal/metrics"
+	"presence/internal/workpool"
 	"presence/transport"
 )
 
@@ -36,6 +38,14 @@ import (
 var publicFiles embed.FS
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// Most of an idle server's memory is heap the collector has not yet
+		// reclaimed or returned (the handshakes' garbage, headroom): at the
+		// default of 100 the heap grows to twice what is live before a
+		// collection. 50 keeps memory per idle connection near its live size
+		// for a little more collection work (docs/architecture.md §7).
+		debug.SetGCPercent(50)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stderr))
@@ -102,6 +112,9 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			return nil, err
 		}
 	}
+	// One worker pool runs the actors and, in the poll read mode, reads the
+	// sockets: one bound on the goroutines doing either.
+	pool := workpool.New(cfg.Workers)
 	system := actors.NewSystem(log, mp)
 	rooms := system.Root.Spawn(actors.NewRoomsProps(actors.Options{
 		FlushInterval:  cfg.FlushInterval,
@@ -109,13 +122,14 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		MaxBadMessages: cfg.MaxBadMessages,
 		Observer:       reg,
 		Logger:         log,
+		Pool:           pool,
 	}))
 
 	public, err := fs.Sub(publicFiles, "public")
 	if err != nil {
 		return nil, err
 	}
-	edge, err := transport.NewServer(cfg.Config, reg, log, public)
+	edge, err := transport.NewServer(cfg.Config, reg, log, public, pool)
 	if err != nil {
 		system.Shutdown()
 		return nil, err
@@ -156,7 +170,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	served := make(chan error, 1)
 	go func() { served <- a.http.Serve(ln) }()
-	a.log.Info("serving", "addr", ln.Addr().String(), "page", "http://"+pageHost(ln.Addr())+"/")
+	a.log.Info("serving", "addr", ln.Addr().String(), "page", "http://"+pageHost(ln.Addr())+"/", "read_mode", a.edge.ReadMode())
 
 	var serveErr error
 	select {

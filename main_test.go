@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +53,10 @@ func testConfig(t testing.TB) config {
 	cfg.ShutdownTimeout = 10 * time.Second
 	cfg.ActorMetrics = false
 	cfg.MaxConnsPerIP = 0
+	// test.sh runs the server suites again, shorter, in the fallback read mode.
+	if mode := os.Getenv("PRESENCE_TEST_READ_MODE"); mode != "" {
+		cfg.ReadMode = mode
+	}
 	return cfg
 }
 

@@ -70,4 +70,14 @@ if [ $# -eq 0 ]; then
 	fuzz FuzzTextRoundTrip ./transport
 	fuzz FuzzDecodeEvent ./actors
 	PRESENCE_SOAK="${PRESENCE_SOAK:-2m}" go test -count=1 -timeout=0 -run="^TestSoak$" -v .
+
+	# The fallback read mode (one goroutine per socket; --read-mode goroutine),
+	# shorter: the server's suites that exercise reading (the conformance
+	# table against the production server, abuse, bad input, every kind of
+	# leave, kill -9, shutdown) and a 20 s soak. The transport package's own
+	# tests, conformance and fuzz targets already run in both modes above.
+	export PRESENCE_TEST_READ_MODE=goroutine
+	go test -race -count=1 -run '^(TestConformanceProductionServer|TestAbuse.*|TestBadInput.*|TestNetwork.*|TestKill9.*|TestShutdown.*)$' .
+	PRESENCE_SOAK=20s go test -count=1 -timeout=0 -run="^TestSoak$" .
+	unset PRESENCE_TEST_READ_MODE
 fi

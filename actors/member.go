@@ -8,6 +8,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"presence/internal/leave"
+	"presence/internal/wheel"
 )
 
 // Member is the actor for one client socket, a child of its Room. It is the
@@ -21,9 +22,12 @@ type Member struct {
 	room   string
 	socket Socket
 	opts   *Options
+	root   *actor.RootContext // for the pacing timer, which sends from outside Receive
+	self   *actor.PID
+	timer  wheel.Timer // the pacing wait (Options.pacer)
 
 	lastSeq   uint64                      // seq of the last count written; older or equal ones are skipped
-	lastWrite time.Time                   // when that count was written
+	lastWrite int64                       // when that count was written (monoNow)
 	latest    *atomic.Pointer[CountFrame] // the room's newest count, once a UserCount has arrived
 	held      []*CountFrame               // counts received but not yet handled (see deliver)
 	waiting   bool                        // a writeDue is on its way
@@ -32,12 +36,13 @@ type Member struct {
 	failed    bool                        // Receive panicked, so supervision is about to stop it
 }
 
-// memberProps spawns a Member for socket. The producer returns the one
-// Member value made here: there is no second incarnation to produce, since
-// Members are stopped, not restarted, on failure.
-func memberProps(room string, socket Socket, o *Options) *actor.Props {
+// newMember is the Member for socket; Room.memberProps produces it. There
+// is no second incarnation to produce: Members are stopped, not restarted,
+// on failure.
+func newMember(room string, socket Socket, o *Options) *Member {
 	m := &Member{room: room, socket: socket, opts: o}
-	return actor.PropsFromProducer(func() actor.Actor { return m })
+	m.timer.Init(m)
+	return m
 }
 
 // Receive handles one message. State is touched only here.
@@ -76,12 +81,15 @@ func (m *Member) Receive(ctx actor.Context) {
 func (m *Member) start(ctx actor.Context) {
 	ctx.Send(ctx.Parent(), &MemberStarted{PID: ctx.Self()})
 
-	root, self := ctx.ActorSystem().Root, ctx.Self()
-	m.socket.Start(
-		func(msg []byte) { root.Send(self, &inboundText{data: msg}) },
-		func(err error) { root.Send(self, &socketEnded{err: err}) },
-	)
+	m.root, m.self = ctx.ActorSystem().Root, ctx.Self()
+	m.socket.Start(m.socketText, m.socketEnded)
 }
+
+// socketText and socketEnded are the socket's callbacks: they run on
+// whatever reads the socket and only send, with the root context and the
+// PID that start stored before the socket could call them.
+func (m *Member) socketText(msg []byte) { m.root.Send(m.self, &inboundText{data: msg}) }
+func (m *Member) socketEnded(err error) { m.root.Send(m.self, &socketEnded{err: err}) }
 
 // deliver writes the room's newest count, unless this member has already
 // written it or a newer one, and at most once per flush interval.
@@ -107,11 +115,11 @@ func (m *Member) deliver(ctx actor.Context) {
 		m.release()
 		return
 	}
-	if wait := m.opts.FlushInterval - time.Since(m.lastWrite); wait > 0 {
+	now := monoNow()
+	if wait := int64(m.opts.FlushInterval) - (now - m.lastWrite); m.lastWrite != 0 && wait > 0 {
 		if !m.waiting {
 			m.waiting = true
-			root, self := ctx.ActorSystem().Root, ctx.Self()
-			time.AfterFunc(wait, func() { root.Send(self, writeDueMsg) })
+			m.opts.pacer.Arm(&m.timer, time.Now().Add(time.Duration(wait)))
 		}
 		return
 	}
@@ -120,7 +128,7 @@ func (m *Member) deliver(ctx actor.Context) {
 		m.writeFailed(ctx, err)
 		return
 	}
-	m.lastSeq, m.lastWrite = f.Seq, time.Now()
+	m.lastSeq, m.lastWrite = f.Seq, monoNow() // after the write: the next one is spaced from its end
 	m.opts.Observer.FrameWritten()
 	m.release()
 }
@@ -136,6 +144,17 @@ func (m *Member) release() {
 }
 
 var writeDueMsg = &writeDue{}
+
+// Fire is the pacing timer (wheel.Firer): the wait is over, or nearly (the
+// wheel may fire early; deliver then waits again). It runs on the wheel's
+// goroutine, so it only sends.
+func (m *Member) Fire() { m.root.Send(m.self, writeDueMsg) }
+
+// monoEpoch is the origin of monoNow.
+var monoEpoch = time.Now()
+
+// monoNow is monotonic nanoseconds since the process started, never 0.
+func monoNow() int64 { return int64(time.Since(monoEpoch)) + 1 }
 
 // answer replies to a client message. No client event is defined yet, so
 // every message gets an error event; a client that keeps sending them is
@@ -166,11 +185,7 @@ func (m *Member) answer(ctx actor.Context, data []byte) {
 // client stopped reading (its TCP window is full): it is dropped so it cannot
 // hold memory or anyone's attention.
 func (m *Member) writeFailed(ctx actor.Context, err error) {
-	reason := leave.Of(err)
-	if reason == leave.WriteTimeout {
-		m.opts.Observer.SlowConsumer()
-	}
-	m.leave(ctx, reason, ClosePolicy, "write timed out")
+	m.leave(ctx, leave.Of(err), ClosePolicy, "write timed out")
 }
 
 // leave records why the member is leaving (the first reason wins), closes the
@@ -181,6 +196,11 @@ func (m *Member) leave(ctx actor.Context, reason leave.Reason, code uint16, text
 		return
 	}
 	m.reason = reason
+	if reason == leave.WriteTimeout {
+		// A slow consumer, whichever noticed first: the write, or the
+		// socket's own deadline on what it had queued (socketEnded).
+		m.opts.Observer.SlowConsumer()
+	}
 	if code != 0 {
 		m.socket.Close(code, text)
 	}
@@ -190,6 +210,7 @@ func (m *Member) leave(ctx actor.Context, reason leave.Reason, code uint16, text
 // stopped runs last. A Member stopped from outside (supervision after a panic,
 // or its Room stopping for shutdown) has not closed its socket yet.
 func (m *Member) stopped() {
+	m.opts.pacer.Stop(&m.timer)
 	if m.reason == "" {
 		if m.failed {
 			m.reason = leave.Crash

@@ -35,10 +35,13 @@ type Room struct {
 	timer     *time.Timer // pending flushDue; nil when none is due
 	targets   []*actor.PID
 	stopping  bool
+
+	memberProps *actor.Props // one for every Member: its producer takes spawning
+	spawning    Socket       // the socket of the Member being spawned (admit)
 }
 
 func newRoom(name string, o *Options, in *inbox) *Room {
-	return &Room{
+	r := &Room{
 		name:      name,
 		opts:      o,
 		inbox:     in,
@@ -47,12 +50,17 @@ func newRoom(name string, o *Options, in *inbox) *Room {
 		seq:       initialSeq(time.Now()),
 		lastUsers: -1,
 	}
+	// One Props for all the Room's Members, rather than one each (half a
+	// kilobyte per member): protoactor calls the producer inside
+	// SpawnPrefix, on this Room's turn, which is when spawning is set.
+	r.memberProps = o.props(func() actor.Actor { return newMember(r.name, r.spawning, o) })
+	return r
 }
 
 // roomProps spawns a Room. A fresh Room per incarnation; Rooms resumes rather
 // than restarts a failed Room, so the producer normally runs once.
 func roomProps(name string, o *Options, in *inbox) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor { return newRoom(name, o, in) })
+	return o.coordinatorProps(func() actor.Actor { return newRoom(name, o, in) })
 }
 
 var flushDueMsg = &flushDue{}
@@ -121,7 +129,9 @@ func (r *Room) Receive(ctx actor.Context) {
 func (r *Room) admit(ctx actor.Context) {
 	for _, s := range r.inbox.take() {
 		r.joins++
-		pid := ctx.SpawnPrefix(memberProps(r.name, s, r.opts), "member")
+		r.spawning = s
+		pid := ctx.SpawnPrefix(r.memberProps, "member")
+		r.spawning = nil
 		r.starting[pid.Id] = pid
 	}
 }

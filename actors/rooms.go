@@ -40,7 +40,7 @@ const (
 // context. Rooms itself runs under a guardian that resumes it on failure.
 func NewRoomsProps(o Options) *actor.Props {
 	opts := o.withDefaults()
-	return actor.PropsFromProducer(
+	return opts.coordinatorProps(
 		func() actor.Actor {
 			return &Rooms{opts: opts, rooms: make(map[string]*roomEntry), names: make(map[string]string)}
 		},

@@ -4,7 +4,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"presence/internal/leave"
+	"presence/internal/wheel"
+	"presence/internal/workpool"
 )
 
 // Socket is what a Member needs from a client connection. transport.Conn
@@ -18,10 +22,13 @@ type Socket interface {
 	// goroutine reads the socket, so they must only hand the event on.
 	Start(onText func(msg []byte), onEnd func(err error))
 
-	// WriteFrame writes one frame made by Options.Frame. It returns when the
-	// bytes are written or the socket's write deadline has passed, and is safe
-	// to call while the socket reads. It must not keep or modify frame: the
-	// same bytes go to every member of a room.
+	// WriteFrame writes one frame made by Options.Frame. It should not block:
+	// Members run on a small pool of workers (Options.Pool), so a write that
+	// waits holds one of them. transport.Conn never waits: it queues what the
+	// kernel does not take and ends the socket (write_timeout) if the queue
+	// does not drain within its write deadline. It is safe to call while the
+	// socket reads, and must not keep or modify frame: the same bytes go to
+	// every member of a room.
 	WriteFrame(frame []byte) error
 
 	// Close starts closing the socket with a close code and a short reason. It
@@ -81,6 +88,13 @@ type Options struct {
 
 	// Logger gets one line per leave worth an operator's time. Default: slog.Default().
 	Logger *slog.Logger
+
+	// Pool runs every actor of the tree (their mailboxes, see mailbox.go).
+	// main shares it with the transport, so that socket reads and actor runs
+	// stay within one bound. Default: a pool of workpool.DefaultMax workers.
+	Pool *workpool.Pool
+
+	pacer *wheel.Wheel // the Members' write pacing (Member.deliver)
 }
 
 // withDefaults returns a copy of o with every zero field set.
@@ -100,7 +114,35 @@ func (o Options) withDefaults() *Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Pool == nil {
+		o.Pool = workpool.New(0)
+	}
+	o.pacer = wheel.New(max(o.FlushInterval/10, time.Millisecond), 16)
 	return &o
+}
+
+// throughput is how many messages an actor handles in one turn on a worker
+// before it lets the others have theirs (protoactor's default).
+const throughput = 300
+
+// props returns Props for a Member: run on the pool, with the tree's
+// mailbox.
+func (o *Options) props(producer actor.Producer, opts ...actor.PropsOption) *actor.Props {
+	return o.propsOf(producer, false, opts...)
+}
+
+// coordinatorProps returns Props for Rooms and a Room: their turns are
+// queued ahead of the members' (a flush queues one turn per member), so a
+// join, a leave's recount or a CountRequest never waits behind a fan-out.
+func (o *Options) coordinatorProps(producer actor.Producer, opts ...actor.PropsOption) *actor.Props {
+	return o.propsOf(producer, true, opts...)
+}
+
+func (o *Options) propsOf(producer actor.Producer, urgent bool, opts ...actor.PropsOption) *actor.Props {
+	opts = append(opts,
+		actor.WithMailbox(newMailboxProducer(o.Pool, throughput, urgent)),
+		actor.WithDispatcher(poolDispatcher{pool: o.Pool, throughput: throughput}))
+	return actor.PropsFromProducer(producer, opts...)
 }
 
 type nopObserver struct{}

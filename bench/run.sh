@@ -5,10 +5,12 @@
 #
 #   bench/run.sh quick   # small N, one repetition: checks that everything works (~3 min);
 #                        # the report goes to bench/results/<stamp>-quick/ only
-#   bench/run.sh full    # the real numbers (~25 min): writes BENCHMARKS.md and bench/charts/*.svg
+#   bench/run.sh full    # the real numbers (~45 min): writes BENCHMARKS.md and bench/charts/*.svg
 #
 # Environment: REPS (repetitions, default 3 in full, 1 in quick), PIN=0 (do
-# not pin with taskset), BENCH_PORT (first port to try, default 39080).
+# not pin with taskset), BENCH_PORT (first port to try, default 39080),
+# V1_COMMIT (the commit built as ours-v1, "before the lean connections";
+# default cdb5f0f, cached in bench/results/cache/).
 #
 # Every run is bounded: the load generator bounds each phase (--timeout) and
 # the whole run (--deadline), and this script kills a server that does not
@@ -53,6 +55,20 @@ go build -o "$BIN/presence" .
 go build -tags pprof -o "$BIN/presence-pprof" .
 go build -o "$BIN/loadgen" ./cmd/loadgen
 (cd bench/baselines/gohub && go build -o "$ROOT/$BIN/gohub" .)
+(cd bench/baselines/floor && go build -o "$ROOT/$BIN/floor" .)
+# ours-v1: this server before the lean connections, from a pinned commit, so
+# that before and after come from one run on one machine. Built once per
+# commit from `git archive` (no worktree to clean up) and cached.
+V1_COMMIT=$(git rev-parse --short "${V1_COMMIT:-cdb5f0f}")
+V1_CACHE=bench/results/cache/ours-v1-$V1_COMMIT
+if [ ! -x "$V1_CACHE/presence" ]; then
+	log "building ours-v1 from $V1_COMMIT into $V1_CACHE"
+	rm -rf "$V1_CACHE/src" && mkdir -p "$V1_CACHE/src"
+	git archive "$V1_COMMIT" | tar -x -C "$V1_CACHE/src"
+	(cd "$V1_CACHE/src" && go build -o ../presence .)
+	rm -rf "$V1_CACHE/src"
+fi
+cp "$V1_CACHE/presence" "$BIN/presence-v1"
 (cd bench/baselines/socketio && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 centrifugo_build "$BIN"
 
@@ -75,6 +91,8 @@ start_server() { # label [scenario]
 	case "$label" in
 	ours) "${SERVER_CPU[@]}" "$BIN/presence" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn &;;
 	ours-noam) "${SERVER_CPU[@]}" "$BIN/presence" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn --actor-metrics=false &;;
+	ours-v1) "${SERVER_CPU[@]}" "$BIN/presence-v1" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn &;;
+	floor) "${SERVER_CPU[@]}" "$BIN/floor" -addr "127.0.0.1:$PORT" &;;
 	ours-pprof) PRESENCE_PPROF_ADDR="127.0.0.1:$PPROF_PORT" "${SERVER_CPU[@]}" "$BIN/presence-pprof" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn &;;
 	gohub) "${SERVER_CPU[@]}" "$BIN/gohub" -addr "127.0.0.1:$PORT" &;;
 	socketio) "${SERVER_CPU[@]}" node bench/baselines/socketio/server.js "$PORT" &;;
@@ -141,7 +159,7 @@ profile() { # n
 	log "profile: ours (pprof build) with $n idle members"
 	start_server ours-pprof
 	"${LOAD_CPU[@]}" "$BIN/loadgen" idle --url "ws://127.0.0.1:$PORT" --n "$n" --server-pid "$SERVER_PID" \
-		--src 127.0.252.2 --progress never --hold 20s --settle 1s >"$OUT/logs/profile-loadgen.log" 2>&1 &
+		--src 127.0.252.2 --progress never --hold 10s --settle 1s --steps 40 >"$OUT/logs/profile-loadgen.log" 2>&1 &
 	local lg=$! users=""
 	for _ in $(seq 240); do
 		users=$(curl -fsS "http://127.0.0.1:$PORT/api/rooms" 2>/dev/null | grep -o '"currentUsers":[0-9]*' | cut -d: -f2 || true)
@@ -160,6 +178,14 @@ profile() { # n
 			{ head -1 "$OUT/goroutines.txt"; grep -m1 -A14 '^[0-9]* @' "$OUT/goroutines.txt" | sed 's/^#[[:space:]]*0x[0-9a-f]*[[:space:]]*/#   /'; }
 		echo
 		curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -E '^(go_goroutines|go_memstats_(heap_inuse|heap_alloc|stack_inuse|sys)_bytes|process_resident_memory_bytes) '
+		echo
+		# Where the fan-out's microseconds go: a CPU profile over the latency
+		# steps that follow the hold (one join or leave at a time, each pushed
+		# to every member; an idle room costs no CPU, so the steps dominate).
+		echo "CPU profile of the same server over 25 s that cover the hold's end and the latency steps (one join or leave at a time):"
+		echo
+		curl -fsS "http://127.0.0.1:$PPROF_PORT/debug/pprof/profile?seconds=25" -o "$OUT/cpu.pb.gz" &&
+			go tool pprof -top -nodecount=30 "$OUT/cpu.pb.gz" 2>/dev/null | sed -n '4,36p'
 	} >"$OUT/profile.txt" 2>&1 || log "profile: incomplete (see $OUT/profile.txt)"
 	wait "$lg" || true
 	stop_server
@@ -169,9 +195,11 @@ profile() { # n
 if [ "$MODE" = full ]; then
 	REPS=${REPS:-3}
 	BIG=10000 MID=5000 SMALL=1000 STEPS=20 IDLE_STEPS=40 HOLD=5s CHURN_S=10s SIO_BIG_TIMEOUT=60s
+	FAN=(9000 15000) # the lean-connection targets: memory per idle member and fan-out against the floor
 else
 	REPS=${REPS:-1}
 	BIG=1000 MID=500 SMALL=200 STEPS=10 IDLE_STEPS=10 HOLD=2s CHURN_S=3s SIO_BIG_TIMEOUT=20s
+	FAN=(900 1500)
 fi
 ALL=(ours ours-noam gohub socketio)
 ALL+=(centrifugo) # bench/baselines/centrifugo/bench.sh: idle with presence, the rest with join/leave
@@ -186,42 +214,48 @@ ALL+=(centrifugo) # bench/baselines/centrifugo/bench.sh: idle with presence, the
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shares its cores)"
 	echo "go: $(go version | cut -d' ' -f3-)"
 	echo "node: $(node --version)"
-	echo "ours: presence @ $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- '*.go' go.mod go.sum actors transport public cmd bench/baselines ':!*_test.go' 2>/dev/null || echo ' (with uncommitted changes to the code)'); protoactor-go $(grep -m1 'asynkron/protoactor-go ' go.mod | awk '{print $2}'), gobwas/ws $(grep -m1 'gobwas/ws ' go.mod | awk '{print $2}'); started with --max-conns-per-ip 0 --log-level warn; ours-noam adds --actor-metrics=false"
+	echo "ours: presence @ $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- '*.go' go.mod go.sum actors transport public cmd bench/baselines ':!*_test.go' 2>/dev/null || echo ' (with uncommitted changes to the code)'); protoactor-go $(grep -m1 'asynkron/protoactor-go ' go.mod | awk '{print $2}'), gobwas/ws $(grep -m1 'gobwas/ws ' go.mod | awk '{print $2}'); started with --max-conns-per-ip 0 --log-level warn (actor metrics on, the default); ours-noam adds --actor-metrics=false"
+	echo "ours-v1: presence @ $V1_COMMIT (before the lean connections), same flags as ours"
+	echo "floor: bench/baselines/floor, gobwas/ws $(grep -m1 'gobwas/ws ' bench/baselines/floor/go.mod | awk '{print $2}')"
 	echo "gohub: gorilla/websocket $(grep -m1 'gorilla/websocket ' bench/baselines/gohub/go.mod | grep -o 'v[0-9.]*$')"
-	echo "centrifugo: Centrifugo $CENTRIFUGO_VERSION ($CENTRIFUGO_MODULE, go install); idle with $(centrifugo_config idle) (presence on, join/leave off; loadgen --centrifugo-mode presence), ramp, churn and leave with $(centrifugo_config ramp) (presence and join/leave on; --centrifugo-mode joinleave); ramp and leave also at N = $MID (ours too), ramp at N = $BIG once, bounded by --timeout 60s; idle also at N = $MID and $BIG"
+	echo "centrifugo: Centrifugo $CENTRIFUGO_VERSION ($CENTRIFUGO_MODULE, go install); idle with $(centrifugo_config idle) (presence on, join/leave off; loadgen --centrifugo-mode presence), ramp, churn and leave with $(centrifugo_config ramp) (presence and join/leave on; --centrifugo-mode joinleave); ramp also at N = $MID (ours too) and at N = $BIG once, bounded by --timeout 60s; idle also at N = $BIG"
 	echo "socketio: socket.io $(node -p "require('./bench/baselines/socketio/node_modules/socket.io/package.json').version"), engine.io $(node -p "require('./bench/baselines/socketio/node_modules/engine.io/package.json').version"), ws $(node -p "require('./bench/baselines/socketio/node_modules/ws/package.json').version")"
-	echo "sizes: ramp at N = $SMALL for every server, $MID (ours, gohub) and $BIG (ours, ours-noam, gohub), with $STEPS latency steps after each, and Socket.IO at $BIG once, bounded by --timeout $SIO_BIG_TIMEOUT; churn, leave and idle at N = $SMALL for every server (joins paced at 300/s so that each can form the room) and at N = $BIG for ours (idle also at $MID), idle followed by $IDLE_STEPS latency steps; churn 100 joins/s + 100 leaves/s for $CHURN_S; idle hold $HOLD"
+	echo "sizes: ramp at N = $SMALL for every server, at $MID for ours, gohub and centrifugo, and at $BIG for ours, ours-noam and ours-v1, with $STEPS latency steps after each; Socket.IO and Centrifugo at $BIG once, bounded by --timeout $SIO_BIG_TIMEOUT and 60s; churn and leave at N = $SMALL for ours, gohub, socketio and centrifugo (joins paced at 300/s so that each can form the room) and at $BIG for ours; idle at N = $SMALL for every label (paced likewise), at $BIG for ours, ours-noam and centrifugo, and at ${FAN[*]} for ours, ours-v1 and floor, each followed by $IDLE_STEPS latency steps; churn 100 joins/s + 100 leaves/s for $CHURN_S; idle hold $HOLD"
 } >"$OUT/meta.txt"
 
 log "mode $MODE, $REPS repetition(s), port $PORT, pinning: $PINNING"
 for rep in $(seq "$REPS"); do
-	# Ramp, with latency steps: every server at the small size; ours and gohub larger.
+	# Ramp, with latency steps: every server at the small size; some larger.
 	for label in "${ALL[@]}"; do
 		run ramp "$label" "$SMALL" "$rep" --steps "$STEPS" --timeout 60s --dial-timeout 30s
 	done
-	run ramp ours "$MID" "$rep" --steps "$STEPS" --timeout 60s
 	run ramp gohub "$MID" "$rep" --steps "$STEPS" --timeout 60s
-	run ramp centrifugo "$MID" "$rep" --steps "$STEPS" --timeout 60s --dial-timeout 30s
-	for label in ours ours-noam gohub; do
+	for label in ours centrifugo; do
+		run ramp "$label" "$MID" "$rep" --steps "$STEPS" --timeout 60s --dial-timeout 30s
+	done
+	for label in ours ours-noam ours-v1; do
 		run ramp "$label" "$BIG" "$rep" --steps "$STEPS" --timeout 60s
 	done
 	# Churn, leave, idle: a room of the small size for everyone, paced joins so that
 	# every server can form it; the big room for ours.
-	for label in "${ALL[@]}"; do
+	for label in ours gohub socketio centrifugo; do
 		run churn "$label" "$SMALL" "$rep" --rate 300 --churn-rate 100 --duration "$CHURN_S" --timeout 60s --dial-timeout 30s
 		run leave "$label" "$SMALL" "$rep" --rate 300 --timeout 60s --dial-timeout 30s
+	done
+	for label in ours ours-noam ours-v1 floor gohub socketio centrifugo; do
 		run idle "$label" "$SMALL" "$rep" --rate 300 --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s --dial-timeout 30s
 	done
 	run churn ours "$BIG" "$rep" --churn-rate 100 --duration "$CHURN_S" --timeout 60s
 	run leave ours "$BIG" "$rep" --timeout 60s
-	for label in ours centrifugo; do
-		run leave "$label" "$MID" "$rep" --timeout 60s --dial-timeout 30s
-	done
-	for label in ours centrifugo; do
-		run idle "$label" "$MID" "$rep" --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s
-	done
 	for label in ours ours-noam centrifugo; do
 		run idle "$label" "$BIG" "$rep" --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s
+	done
+	# Lean connections: memory per idle member, and fan-out against the write
+	# floor, before (ours-v1) and after (ours), in one run.
+	for n in "${FAN[@]}"; do
+		for label in ours ours-v1 floor; do
+			run idle "$label" "$n" "$rep" --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 90s
+		done
 	done
 done
 # Centrifugo with join/leave on sends every member every join (O(N^2)): the big
@@ -229,7 +263,7 @@ done
 run ramp centrifugo "$BIG" 1 --steps "$STEPS" --timeout 60s --dial-timeout 30s
 # Socket.IO at the big size: its O(N^2) emits need minutes, so one bounded run.
 run ramp socketio "$BIG" 1 --steps "$STEPS" --timeout "$SIO_BIG_TIMEOUT" --dial-timeout 30s
-profile "$BIG"
+profile "${FAN[-1]}"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
 
 if [ "$MODE" = full ]; then
@@ -237,5 +271,5 @@ if [ "$MODE" = full ]; then
 else
 	REPORT=$OUT/BENCHMARKS.md CHARTS=$OUT/charts
 fi
-"$BIN/loadgen" report --results "$OUT" --out "$REPORT" --charts "$CHARTS" --notes bench/notes.md
+"$BIN/loadgen" report --results "$OUT" --out "$REPORT" --charts "$CHARTS" --notes bench/notes.md --baselines floor,ours-v1,gohub,socketio,centrifugo
 log "done: $REPORT (results in $OUT)"

@@ -53,7 +53,12 @@ func (s *Server) releaseLocked(addr string) {
 func (s *Server) track(c *Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.open[c] = struct{}{}
+	c.next = s.open
+	if s.open != nil {
+		s.open.prev = c
+	}
+	s.open = c
+	s.nOpen++
 	s.obs.ConnOpened()
 }
 
@@ -62,7 +67,16 @@ func (s *Server) track(c *Conn) {
 func (s *Server) untrack(c *Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.open, c)
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		s.open = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	}
+	c.prev, c.next = nil, nil
+	s.nOpen--
 	s.releaseLocked(c.remote)
 	s.obs.ConnClosed()
 	s.checkAllShutLocked()
@@ -72,7 +86,7 @@ func (s *Server) untrack(c *Conn) {
 // under way that could still add a socket, and no socket open. The caller
 // holds mu.
 func (s *Server) checkAllShutLocked() {
-	if s.draining && s.upgrades == 0 && len(s.open) == 0 && !s.shutDone {
+	if s.draining && s.upgrades == 0 && s.nOpen == 0 && !s.shutDone {
 		s.shutDone = true
 		close(s.allShut)
 	}
@@ -82,7 +96,7 @@ func (s *Server) checkAllShutLocked() {
 func (s *Server) Connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.open)
+	return s.nOpen
 }
 
 func (s *Server) isDraining() bool {
@@ -124,6 +138,7 @@ func (s *Server) WaitClosed(ctx context.Context) error {
 		wg.Go(func() {
 			c.Close(uint16(ws.StatusGoingAway), "server shutting down")
 			c.shut()
+			c.wakeReader()
 		})
 	}
 	wg.Wait()
@@ -133,8 +148,8 @@ func (s *Server) WaitClosed(ctx context.Context) error {
 func (s *Server) snapshot() []*Conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]*Conn, 0, len(s.open))
-	for c := range s.open {
+	out := make([]*Conn, 0, s.nOpen)
+	for c := s.open; c != nil; c = c.next {
 		out = append(out, c)
 	}
 	return out

@@ -5,46 +5,38 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"presence/internal/leave"
 )
 
-// deadlineConn is a net.Conn that accepts every write and records every read
-// deadline it is given. Nothing reads from it.
-type deadlineConn struct {
+// nullConn is a net.Conn that accepts every write. Nothing reads from it.
+type nullConn struct {
 	net.Conn // nil: only the methods below are called
-
-	mu        sync.Mutex
-	deadlines []time.Time
 }
 
-func (d *deadlineConn) Write(p []byte) (int, error)      { return len(p), nil }
-func (d *deadlineConn) SetWriteDeadline(time.Time) error { return nil }
-func (d *deadlineConn) Close() error                     { return nil }
-
-func (d *deadlineConn) SetReadDeadline(t time.Time) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.deadlines = append(d.deadlines, t)
-	return nil
-}
+func (nullConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (nullConn) SetWriteDeadline(time.Time) error { return nil }
+func (nullConn) Close() error                     { return nil }
 
 // TestCloseLingerSurvivesConcurrentRearm races the server's Close (which
 // starts the close linger: the socket waits CloseTimeout for the peer's close
-// frame) against the read loop re-arming its read deadline for the next
-// frame. Whatever the interleaving, every deadline the socket is given must
-// be a real one, and the last must be the linger's: a read deadline from the
-// zero value of the close state (1970) would end the linger at once and cut
-// the closing handshake short.
+// frame) against the reader completing a frame (which gives the peer a new
+// read deadline). Whatever the interleaving, the socket must end up closing
+// with the linger's deadline, and a check of its timers just past the read
+// deadline must not drop it as a silent peer: the close wins.
 func TestCloseLingerSurvivesConcurrentRearm(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
-	start := time.Now()
+	e := newEdge(&cfg, nil, nil)
 	iterations := 100_000
 	if testing.Short() {
 		iterations = 2000
 	}
 	for i := range iterations {
-		nc := &deadlineConn{}
-		c := newConn(nc, nc, &cfg, "race", nil)
-		c.reading.Store(true) // a ReadLoop runs: Close lingers instead of shutting
+		start := mono()
+		c := newConn(nullConn{}, nil, e, "race", nil)
+		c.reading.Store(true) // a reader runs: Close lingers instead of shutting
+		c.startTimers()
 
 		var wg sync.WaitGroup
 		ready := make(chan struct{})
@@ -54,22 +46,23 @@ func TestCloseLingerSurvivesConcurrentRearm(t *testing.T) {
 		})
 		wg.Go(func() {
 			<-ready
-			c.armReadDeadline()
+			c.rearmRead()
 		})
 		close(ready)
 		wg.Wait()
 
-		nc.mu.Lock()
-		deadlines := nc.deadlines
-		nc.mu.Unlock()
-		for _, d := range deadlines {
-			if d.Before(start) {
-				t.Fatalf("iteration %d: a read deadline of %s was set (deadlines in order: %v)", i, d, deadlines)
-			}
+		by := c.closeBy.Load()
+		if !c.isClosing() || by < start+int64(cfg.CloseTimeout) || by > mono()+int64(cfg.CloseTimeout) {
+			t.Fatalf("iteration %d: closing %v until %d, want the linger (now + %s)", i, c.isClosing(), by, cfg.CloseTimeout)
 		}
-		last := deadlines[len(deadlines)-1]
-		if want := start.Add(cfg.CloseTimeout); last.Before(want) || last.After(time.Now().Add(cfg.CloseTimeout)) {
-			t.Fatalf("iteration %d: the last read deadline is %s, want the close linger (now + %s)", i, last, cfg.CloseTimeout)
+		c.readBy.Store(mono() - 1) // the read deadline has passed; the linger has not
+		c.Fire()
+		if c.shutDone.Load() {
+			t.Fatalf("iteration %d: the closing socket was dropped at its read deadline", i)
 		}
+		if le := c.ended(); le.Reason != leave.ServerClose {
+			t.Fatalf("iteration %d: ended %v, want server_close", i, le)
+		}
+		c.shut()
 	}
 }

@@ -15,7 +15,22 @@ type Config struct {
 	RateBurst        int           // inbound messages allowed at once
 	MaxConnsPerIP    int           // open sockets per client address; 0 turns the limit off
 	AllowedOrigins   []string      // browser origins allowed besides the server's own; "*" allows any
+	ReadMode         string        // ReadPoll (default) or ReadGoroutine: how sockets are read (docs/architecture.md §7)
 }
+
+// The read modes (Config.ReadMode).
+const (
+	// ReadPoll: an epoll poller watches every socket and a bounded pool of
+	// workers reads the ready ones; an idle socket has no goroutine. Where
+	// there is no poller (not Linux) the Server falls back to ReadGoroutine.
+	ReadPoll = "poll"
+	// ReadGoroutine: the portable fallback, one goroutine per socket blocked
+	// in Read.
+	ReadGoroutine = "goroutine"
+)
+
+// ReadModes lists the read modes, for validating a setting.
+func ReadModes() []string { return []string{ReadPoll, ReadGoroutine} }
 
 // DefaultConfig returns the defaults: the ones the flags and the README name.
 func DefaultConfig() Config {
@@ -57,6 +72,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RateBurst <= 0 {
 		c.RateBurst = d.RateBurst
+	}
+	if c.ReadMode == "" {
+		c.ReadMode = ReadPoll
 	}
 	if c.MaxConnsPerIP < 0 {
 		c.MaxConnsPerIP = 0

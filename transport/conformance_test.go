@@ -11,16 +11,29 @@ import (
 // echo handler: every valid message comes back intact, every violation fails
 // the connection with the code the RFC names, and the server always finishes
 // the closing handshake and ends the TCP connection.
+//
+// It runs in both read modes: the poller and its workers (the default), and
+// the goroutine fallback.
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	s := startEchoServer(t, conformanceConfig())
 	cases := conformance.All()
 	if len(cases) < 150 {
 		t.Fatalf("the table has %d rows, want at least 150", len(cases))
 	}
-	for _, c := range cases {
-		t.Run(c.ID, func(t *testing.T) {
-			conformance.Run(t, s.url, conformance.Echo, c)
+	for _, mode := range ReadModes() {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			cfg := conformanceConfig()
+			cfg.ReadMode = mode
+			s := startEchoServer(t, cfg)
+			if got := s.ReadMode(); got != mode && pollAvailable {
+				t.Fatalf("read mode %s, want %s", got, mode)
+			}
+			for _, c := range cases {
+				t.Run(c.ID, func(t *testing.T) {
+					conformance.Run(t, s.url, conformance.Echo, c)
+				})
+			}
 		})
 	}
 	t.Logf("%d rows", len(cases))

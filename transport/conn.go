@@ -1,118 +1,120 @@
 package transport
 
 import (
-	"errors"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
+	"golang.org/x/time/rate"
 
 	"presence/internal/leave"
+	"presence/internal/wheel"
+	"presence/internal/workpool"
 )
 
 // Conn is one upgraded WebSocket, server side. It satisfies actors.Socket.
 //
-// Concurrency: ReadLoop runs on one goroutine, once. WriteFrame and Close may
-// be called from any goroutine, also while ReadLoop runs. All frame writes go
-// through wmu and carry a write deadline.
+// Who reads (docs/architecture.md §7): in the poll read mode nobody waits on
+// the socket. The poller wakes the Conn when bytes arrive, and one of the
+// edge's pool workers reads what is there without blocking, parses it, and
+// leaves; an idle Conn has no goroutine and no buffer. In the goroutine mode
+// (the portable fallback) one goroutine blocks in Read. Either way one reader
+// at a time, and the parse state exists only while a frame or a message is
+// incomplete.
+//
+// Timers: ping, read, close-linger and drain deadlines are fields checked by
+// the edge's timing wheel (timers.go), not a runtime timer per socket.
+//
+// Writes (write.go): WriteFrame and Close may be called from any goroutine,
+// also while the Conn reads. Every frame write holds wmu and never blocks: what
+// the kernel does not take at once is queued and written by a short-lived
+// goroutine under the write deadline.
 type Conn struct {
 	nc     net.Conn
-	src    io.Reader // what ReadLoop reads: nc, or the handshake's reader while it holds early bytes
-	cfg    *Config
+	rc     syscall.RawConn // nc's descriptor, for reads and writes that never wait; nil if nc has none
+	e      *edge
 	remote string // client address, for logs and the per-address limit
+	early  []byte // bytes the client sent along with its handshake: parsed first
+
+	// The read side, touched only by the one reader at a time.
+	onText   func(msg []byte)
+	onEnd    func(err error)
+	ps       *parse        // nil at a frame boundary with no message under way
+	limit    *rate.Limiter // made at the first message or control frame
+	verdict  *LeaveError   // why reading ended, once it has
+	draining bool          // after a refusal: discard the peer's bytes until it hangs up
+	drained  int64         // bytes discarded so far
+	svc      atomic.Int32  // poll mode: the service state (poll.go)
+
+	// Deadlines in monotonic nanoseconds (mono), 0 when unset; the wheel
+	// checks them (timers.go).
+	pingAt  atomic.Int64 // next ping
+	readBy  atomic.Int64 // the peer's next frame must be complete by then
+	closeBy atomic.Int64 // the server sent close: it gives up on the reply then
+	drainBy atomic.Int64 // a refused peer is cut off then
+	timer   wheel.Timer
 
 	wmu       sync.Mutex
-	closeSent bool        // a close frame went out: no more frames (guarded by wmu)
-	broken    bool        // a write failed: the connection is aborted (guarded by wmu)
-	pinger    *time.Timer // guarded by wmu; nil once ReadLoop has ended
+	closeSent bool   // a close frame went out: no more frames (guarded by wmu)
+	broken    bool   // a write failed: the connection is aborted (guarded by wmu)
+	flushing  bool   // a goroutine writes pending (guarded by wmu)
+	finAfter  bool   // half-close once pending is written (guarded by wmu)
+	shutAfter bool   // close once pending is written (guarded by wmu)
+	pending   []byte // bytes the kernel has not taken yet (guarded by wmu)
+	writeBy   int64  // mono: pending must be written by then (guarded by wmu)
 
-	reading  atomic.Bool  // Start or ReadLoop has been called
-	closeBy  atomic.Int64 // 0 while open; once the server has sent close, when (unix nanos) it stops waiting for the peer's
+	reading  atomic.Bool // Start or ReadLoop has been called
+	shutDone atomic.Bool // shut has run (or is running)
+	polled   bool        // registered with the poller (guarded by the poller's mutex)
+	fd       int         // the descriptor it was registered under (guarded likewise)
 	endMu    sync.Mutex
 	end      *LeaveError // the first reason the socket ended (guarded by endMu)
-	shutOnce sync.Once
-	onShut   func() // runs once, after nc is closed
+
+	// The Server's open set is a list through its Conns (guarded by
+	// Server.mu): no map entry per socket.
+	srv        *Server // nil for a Conn of no Server (tests)
+	prev, next *Conn
 }
 
-func newConn(nc net.Conn, src io.Reader, cfg *Config, remote string, onShut func()) *Conn {
-	return &Conn{nc: nc, src: src, cfg: cfg, remote: remote, onShut: onShut}
+// edge is what a Server's Conns share: settings, the timing wheel, and in
+// the poll mode the poller and the worker pool.
+type edge struct {
+	cfg   *Config
+	wheel *wheel.Wheel
+	poll  *poller // nil in the goroutine mode
+	pool  *workpool.Pool
 }
 
-// TextFrame returns payload as one unmasked WebSocket text frame, the bytes
-// WriteFrame expects. It is called once per count flush, not once per member.
-func TextFrame(payload []byte) []byte {
-	return ws.MustCompileFrame(ws.NewTextFrame(payload))
-}
-
-var pingFrame = ws.MustCompileFrame(ws.NewPingFrame(nil))
-
-// WriteFrame writes one frame made by TextFrame. It fails once a close frame
-// has been sent or the socket has ended, and a write that misses its deadline
-// aborts the connection: after a partial frame nothing else can follow.
-func (c *Conn) WriteFrame(frame []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if !c.writableLocked() {
-		return c.ended()
+// newEdge returns the shared part of a Server's Conns. poll is nil for the
+// goroutine read mode.
+func newEdge(cfg *Config, poll *poller, pool *workpool.Pool) *edge {
+	if pool == nil {
+		pool = workpool.New(0)
 	}
-	return c.writeLocked(frame)
+	tick := min(cfg.CloseTimeout, cfg.WriteTimeout, cfg.PingInterval, cfg.PongTimeout) / 8
+	tick = max(time.Millisecond, min(tick, 100*time.Millisecond))
+	slots := int((cfg.PingInterval+cfg.PongTimeout)/tick) + 2
+	return &edge{cfg: cfg, wheel: wheel.New(tick, min(max(slots, 16), 4096)), poll: poll, pool: pool}
 }
 
-// writableLocked reports whether frames may still be written: no close frame
-// has gone out (RFC 6455 §5.5.1: nothing may follow it) and no write has
-// failed (a partial frame may be on the wire). The caller holds wmu.
-func (c *Conn) writableLocked() bool {
-	return !c.closeSent && !c.broken
-}
-
-// writeLocked writes b with a deadline. The caller holds wmu.
-func (c *Conn) writeLocked(b []byte) error {
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
-	if _, err := c.nc.Write(b); err != nil {
-		c.broken = true
-		reason := leave.EOF
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			reason = leave.WriteTimeout
-		}
-		le := c.setEnd(&LeaveError{Reason: reason, Err: err})
-		c.shut()
-		return le
-	}
-	return nil
-}
-
-// writeClose sends a close frame unless one was sent already or writes are
-// broken. Code 0 sends a close frame with no body (the answer to a peer's
-// close that carried no code). It reports whether the frame went out now.
-func (c *Conn) writeClose(code ws.StatusCode, reason string) bool {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if !c.writableLocked() {
-		return false
-	}
-	c.closeSent = true
-	frame := ws.CompiledClose
-	if code != 0 {
-		if len(reason) > ws.MaxControlFramePayloadSize-2 {
-			reason = reason[:ws.MaxControlFramePayloadSize-2]
-		}
-		frame = ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(code, reason)))
-	}
-	return c.writeLocked(frame) == nil
+func newConn(nc net.Conn, early []byte, e *edge, remote string, srv *Server) *Conn {
+	c := &Conn{nc: nc, early: early, e: e, remote: remote, srv: srv}
+	c.rc = rawConn(nc)
+	c.timer.Init(c)
+	return c
 }
 
 // Close starts the closing handshake: it sends a close frame with code and
-// reason, and ReadLoop then waits up to CloseTimeout for the peer's reply
-// before closing the connection. It is idempotent and returns at once after
-// the write; if the write cannot be made, the connection is closed now.
+// reason, and the reader then waits up to CloseTimeout for the peer's reply
+// before closing the connection. It is idempotent and never blocks; if the
+// frame cannot be written, the connection is closed now.
 func (c *Conn) Close(code uint16, reason string) {
 	_ = c.setEnd(&LeaveError{Reason: leave.ServerClose, Code: ws.StatusCode(code)}) // unless the socket has already ended
 	if c.writeClose(ws.StatusCode(code), reason) {
-		c.lingerUntil(time.Now().Add(c.cfg.CloseTimeout))
+		c.lingerUntil(mono() + int64(c.e.cfg.CloseTimeout))
 		return
 	}
 	c.wmu.Lock()
@@ -120,15 +122,16 @@ func (c *Conn) Close(code uint16, reason string) {
 	c.wmu.Unlock()
 	if broken || !c.reading.Load() {
 		c.shut() // nobody will read the reply
+		c.wakeReader()
 	}
 }
 
-// lingerUntil makes a closing socket give up on the peer's close frame at t.
-// The first call wins. The deadline and the fact of closing are one atomic
-// value, so whoever sees the socket closing also sees when the wait ends.
-func (c *Conn) lingerUntil(t time.Time) {
-	if c.closeBy.CompareAndSwap(0, t.UnixNano()) {
-		_ = c.nc.SetReadDeadline(t)
+// lingerUntil makes a closing socket give up on the peer's close frame at t
+// (mono). The first call wins. Whoever sees the socket closing also sees when
+// the wait ends: the deadline is the closing state.
+func (c *Conn) lingerUntil(t int64) {
+	if c.closeBy.CompareAndSwap(0, t) {
+		c.armTimer()
 	}
 	if !c.reading.Load() {
 		c.shut()
@@ -138,48 +141,6 @@ func (c *Conn) lingerUntil(t time.Time) {
 // isClosing reports whether the server has sent close and waits for the
 // peer's reply.
 func (c *Conn) isClosing() bool { return c.closeBy.Load() != 0 }
-
-// armReadDeadline gives the peer until the ping interval plus the pong
-// timeout to send its next frame; any frame re-arms it. A closing socket
-// keeps the deadline Close set.
-func (c *Conn) armReadDeadline() {
-	if c.isClosing() {
-		return
-	}
-	_ = c.nc.SetReadDeadline(time.Now().Add(c.cfg.PingInterval + c.cfg.PongTimeout))
-	if by := c.closeBy.Load(); by != 0 { // Close raced us: restore its deadline
-		_ = c.nc.SetReadDeadline(time.Unix(0, by))
-	}
-}
-
-// startPinging pings the peer every PingInterval until stopPinging. The
-// timer runs a short-lived goroutine per ping, so an idle socket costs no
-// goroutine for it.
-func (c *Conn) startPinging() {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.pinger = time.AfterFunc(c.cfg.PingInterval, c.ping)
-}
-
-func (c *Conn) ping() {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if c.pinger == nil || !c.writableLocked() {
-		return
-	}
-	if c.writeLocked(pingFrame) == nil {
-		c.pinger.Reset(c.cfg.PingInterval)
-	}
-}
-
-func (c *Conn) stopPinging() {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if c.pinger != nil {
-		c.pinger.Stop()
-		c.pinger = nil
-	}
-}
 
 // setEnd records why the socket ended, if nothing has yet, and returns the
 // recorded reason: the first cause wins over its consequences (a write
@@ -198,29 +159,45 @@ func (c *Conn) ended() *LeaveError {
 	return c.setEnd(&LeaveError{Reason: leave.EOF, Err: net.ErrClosed})
 }
 
-// shut closes the connection now, once, and releases its slot.
+// shut closes the connection now, once: it leaves the poller and the wheel,
+// closes the descriptor and releases its slot. A reader blocked in Read (the
+// goroutine mode) wakes with an error; a poll-mode reader must be woken with
+// wakeReader.
 func (c *Conn) shut() {
-	c.shutOnce.Do(func() {
-		_ = c.nc.Close()
-		if c.onShut != nil {
-			c.onShut()
-		}
-	})
+	if !c.shutDone.CompareAndSwap(false, true) {
+		return
+	}
+	c.e.wheel.Stop(&c.timer)
+	if c.e.poll != nil {
+		c.e.poll.remove(c)
+	}
+	_ = c.nc.Close()
+	if c.srv != nil {
+		c.srv.untrack(c)
+	}
 }
 
-// drainAndShut ends a connection the server has given up on (its input broke
-// the protocol or a limit) after telling it why: it sends FIN so the peer
-// reads the close frame and then EOF, discards what the peer still sends for
-// up to CloseTimeout (closing with unread input would send RST, and the peer
-// might lose the close frame), then closes.
-func (c *Conn) drainAndShut() {
-	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
-		_ = cw.CloseWrite()
+// shutWhenFlushed closes the connection once what is queued for the peer
+// (a close frame, say) is written, or at once when nothing is: the end of
+// the read side must not cut off the last frames.
+func (c *Conn) shutWhenFlushed() {
+	c.wmu.Lock()
+	if c.flushing && !c.broken {
+		c.shutAfter = true
+		c.wmu.Unlock()
+		return
 	}
-	_ = c.nc.SetReadDeadline(time.Now().Add(c.cfg.CloseTimeout))
-	_, _ = io.CopyN(io.Discard, c.src, maxDrain)
+	c.wmu.Unlock()
 	c.shut()
 }
 
-// maxDrain bounds what drainAndShut reads from a peer that keeps sending.
-const maxDrain = 1 << 20
+// monoEpoch is the origin of mono: time.Since reads the monotonic clock, so
+// deadlines do not jump with the wall clock.
+var monoEpoch = time.Now()
+
+// mono is monotonic nanoseconds since the process started.
+func mono() int64 { return int64(time.Since(monoEpoch)) }
+
+// monoTime turns a mono reading back into a time.Time (with its monotonic
+// reading), for the wheel and for write deadlines.
+func monoTime(t int64) time.Time { return monoEpoch.Add(time.Duration(t)) }

@@ -14,11 +14,16 @@
 //   - Server owns the set of open Conns: it counts them per client address,
 //     refuses upgrades past the limits or while draining, and at shutdown
 //     waits for them to close (closing the stragglers itself).
-//   - A Conn owns its net.Conn. Exactly one goroutine reads (ReadLoop); any
-//     goroutine may write. Every write (data frames from the Conn actor;
-//     pongs, pings and close frames from the socket itself) holds one mutex
-//     and carries a write deadline, so frames never interleave and no writer
-//     waits forever.
+//   - A Conn owns its net.Conn. One reader at a time: in the poll read mode
+//     (the default on Linux) a worker of the pool the poller hands the ready
+//     socket to, which reads without waiting; in the goroutine mode (the
+//     fallback) a goroutine blocked in Read. Any goroutine may write. Every
+//     write (data frames from the Member; pongs, pings and close frames from
+//     the socket itself) holds one mutex and never blocks: what the kernel
+//     does not take is queued and written under the write deadline, so
+//     frames never interleave and no writer waits.
+//   - The edge's timing wheel owns every socket's pings and deadlines
+//     (timers.go); the poller (poll_linux.go) owns the epoll instance.
 //   - The bytes a Conn reads are bounded before they are allocated: frame and
 //     message sizes are checked from the header, fragments are counted, and a
 //     message buffer grows only as bytes arrive.

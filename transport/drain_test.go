@@ -23,7 +23,7 @@ import (
 func newTestServer(t *testing.T, cfg Config, onConnect func(room string, c *Conn)) (*Server, *httptest.Server) {
 	t.Helper()
 	pub := fstest.MapFS{"index.html": {Data: []byte("<html>page</html>")}}
-	s, err := NewServer(cfg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), pub)
+	s, err := NewServer(cfg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), pub, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,10 +11,11 @@ import (
 	"time"
 )
 
-// echoServer is a transport.Server whose sockets run the real ReadLoop with a
-// test-only handler that writes every text message back: the production
-// server has no echo, and the conformance table needs one to check that a
-// valid message arrives intact.
+// echoServer is a transport.Server whose sockets are read the way the
+// server reads them (Start, in cfg's read mode) with a test-only handler
+// that writes every text message back: the production server has no echo,
+// and the conformance table needs one to check that a valid message arrives
+// intact.
 type echoServer struct {
 	*Server
 	url string // ws://127.0.0.1:port/ws
@@ -24,14 +25,12 @@ type echoServer struct {
 // the test ends, then shuts down as main does and waits for every socket.
 func startEchoServer(t testing.TB, cfg Config) *echoServer {
 	t.Helper()
-	s, err := NewServer(cfg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), fstest.MapFS{"index.html": {Data: []byte("echo")}})
+	s, err := NewServer(cfg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), fstest.MapFS{"index.html": {Data: []byte("echo")}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.OnConnect = func(_ string, c *Conn) {
-		go func() {
-			_ = c.ReadLoop(func(msg []byte) { _ = c.WriteFrame(TextFrame(msg)) })
-		}()
+		c.Start(func(msg []byte) { _ = c.WriteFrame(TextFrame(msg)) }, func(error) {})
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

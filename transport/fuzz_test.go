@@ -5,13 +5,16 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
+	"golang.org/x/sys/unix"
 
 	"presence/internal/conformance"
 	"presence/internal/leave"
@@ -35,12 +38,18 @@ func fuzzConfig() *Config {
 	return &cfg
 }
 
-// feed runs a ReadLoop whose client sends stream and then hangs up. It
-// returns the messages ReadLoop delivered, how it ended, and the bytes the
-// process allocated meanwhile.
-func feed(t *testing.T, stream []byte) (msgs [][]byte, le *LeaveError, allocated uint64) {
-	server, client := net.Pipe()
-	c := newConn(server, server, fuzzConfig(), "fuzz", nil)
+// feed reads what a client sends (stream, then it half-closes) over a
+// socket pair the way the server does in mode: with the poller and its
+// workers (ReadPoll), or with ReadLoop on this goroutine (ReadGoroutine).
+// It returns the messages delivered, how the reading ended, and the bytes
+// the process allocated meanwhile.
+func feed(t *testing.T, stream []byte, mode string) (msgs [][]byte, le *LeaveError, allocated uint64) {
+	server, client := socketPair(t)
+	e := newEdge(fuzzConfig(), nil, nil)
+	if mode == ReadPoll && pollAvailable {
+		e = newEdge(fuzzConfig(), newPoller(), nil)
+	}
+	c := newConn(server, nil, e, "fuzz", nil)
 	drained := make(chan struct{})
 	go func() { // what the server writes: pongs, close frames
 		_, _ = io.Copy(io.Discard, client)
@@ -48,25 +57,56 @@ func feed(t *testing.T, stream []byte) (msgs [][]byte, le *LeaveError, allocated
 	}()
 	go func() {
 		_, _ = client.Write(stream)
-		_ = client.Close()
+		_ = client.(interface{ CloseWrite() error }).CloseWrite() // and keep reading what the server writes
 	}()
 
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	ended := make(chan error, 1)
-	go func() { ended <- c.ReadLoop(func(m []byte) { msgs = append(msgs, m) }) }()
+	var mu sync.Mutex
+	onText := func(m []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		msgs = append(msgs, m)
+	}
+	if mode == ReadPoll {
+		c.Start(onText, func(err error) { ended <- err })
+	} else {
+		go func() { ended <- c.ReadLoop(onText) }()
+	}
 	var err error
 	select {
 	case err = <-ended:
 	case <-time.After(10 * time.Second):
-		t.Fatalf("ReadLoop did not return after the client hung up (input %q)", stream)
+		t.Fatalf("%s: the reading did not end after the client hung up (input %q)", mode, stream)
 	}
 	runtime.ReadMemStats(&after)
+	_ = client.Close()
 	<-drained
 	if !errors.As(err, &le) {
-		t.Fatalf("ReadLoop returned %T %v, want a *LeaveError", err, err)
+		t.Fatalf("%s: the reading ended with %T %v, want a *LeaveError", mode, err, err)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	return msgs, le, after.TotalAlloc - before.TotalAlloc
+}
+
+// socketPair is two connected sockets with descriptors, for the poller.
+func socketPair(t *testing.T) (a, b net.Conn) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := func(fd int) net.Conn {
+		f := os.NewFile(uintptr(fd), "socketpair")
+		defer f.Close()
+		c, err := net.FileConn(f) // a duplicate, in the runtime's poller
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	return conn(fds[0]), conn(fds[1])
 }
 
 // FuzzReadLoop feeds arbitrary client bytes to the real read loop and holds
@@ -83,7 +123,15 @@ func FuzzReadLoop(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, stream []byte) {
-		msgs, le, allocated := feed(t, stream)
+		for _, mode := range ReadModes() {
+			fuzzReadLoop(t, stream, mode)
+		}
+	})
+}
+
+func fuzzReadLoop(t *testing.T, stream []byte, mode string) {
+	{
+		msgs, le, allocated := feed(t, stream, mode)
 		want := reference(stream, fuzzLimit)
 
 		for _, m := range msgs {
@@ -115,7 +163,7 @@ func FuzzReadLoop(f *testing.F) {
 				t.Fatalf("ended %v, want EOF", le)
 			}
 		}
-	})
+	}
 }
 
 // FuzzTextRoundTrip sends one text message split into fragments of a fuzzed
@@ -146,7 +194,15 @@ func FuzzTextRoundTrip(f *testing.F) {
 		}
 		stream = append(stream, wstest.Frame(true, 0, ws.OpClose, wstest.CloseBody(1000, ""))...)
 
-		msgs, le, _ := feed(t, stream)
+		for _, mode := range ReadModes() {
+			textRoundTrip(t, payload, stream, frames, mode)
+		}
+	})
+}
+
+func textRoundTrip(t *testing.T, payload, stream []byte, frames int, mode string) {
+	{
+		msgs, le, _ := feed(t, stream, mode)
 		// The plain property first, then the exact answer of the reference
 		// reading (which of 1007 and 1009 comes first when both apply).
 		valid, fits := utf8.Valid(payload), len(payload) <= fuzzLimit
@@ -160,7 +216,7 @@ func FuzzTextRoundTrip(f *testing.F) {
 		}
 		want := reference(stream, fuzzLimit)
 		if wantCode := max(want.violation, want.closeCode); le.Code != wantCode {
-			t.Fatalf("closed with %d, the reference says %d", le.Code, wantCode)
+			t.Fatalf("%s: closed with %d, the reference says %d", mode, le.Code, wantCode)
 		}
-	})
+	}
 }

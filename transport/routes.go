@@ -110,16 +110,15 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// Keep reading through the handshake's buffer only if the client has
-	// already sent frames into it; otherwise let it (4 KiB) go.
-	src := rw.Reader
-	var c *Conn
-	if src.Buffered() == 0 {
-		c = newConn(nc, nc, &s.cfg, addr, nil)
-	} else {
-		c = newConn(nc, src, &s.cfg, addr, nil)
+	// Bytes the client sent right behind its request (frames already) are
+	// in the handshake's buffer: keep a copy to parse first, and let the
+	// buffer (4 KiB) go.
+	var early []byte
+	if n := rw.Reader.Buffered(); n > 0 {
+		b, _ := rw.Peek(n)
+		early = append([]byte(nil), b...)
 	}
-	c.onShut = func() { s.untrack(c) }
+	c := newConn(nc, early, s.edge, addr, s)
 	s.track(c)
 	s.OnConnect(room, c)
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/gobwas/ws"
+
+	"presence/internal/workpool"
 )
 
 // RoomCount is one room in the /api/rooms answer.
@@ -38,21 +40,24 @@ type Server struct {
 	log      *slog.Logger
 	public   fs.FS
 	upgrader ws.HTTPUpgrader
+	edge     *edge // what every Conn shares: settings, timing wheel, poller, worker pool
 
 	mu       sync.Mutex
-	draining bool               // shutdown has begun: /readyz 503, no new upgrades
-	upgrades int                // upgrades between admission and OnConnect
-	upgraded *sync.Cond         // signalled when upgrades drops, for Drain
-	perAddr  map[string]int     // open sockets per client address
-	open     map[*Conn]struct{} // every socket not yet closed
-	allShut  chan struct{}      // closed once draining with no upgrade under way and no socket open
-	shutDone bool               // allShut is closed
+	draining bool           // shutdown has begun: /readyz 503, no new upgrades
+	upgrades int            // upgrades between admission and OnConnect
+	upgraded *sync.Cond     // signalled when upgrades drops, for Drain
+	perAddr  map[string]int // open sockets per client address
+	open     *Conn          // every socket not yet closed: a list through Conn.prev/next
+	nOpen    int            // its length
+	allShut  chan struct{}  // closed once draining with no upgrade under way and no socket open
+	shutDone bool           // allShut is closed
 }
 
 // NewServer checks cfg and returns a Server that serves the page and assets
 // from public (index.html at its root) and reports its events to obs (nil:
-// none).
-func NewServer(cfg Config, obs Observer, log *slog.Logger, public fs.FS) (*Server, error) {
+// none). pool runs the poll mode's reads (nil: a pool of its own); main
+// gives it the pool the actors run on, so one bound covers both.
+func NewServer(cfg Config, obs Observer, log *slog.Logger, public fs.FS, pool *workpool.Pool) (*Server, error) {
 	cfg = cfg.withDefaults()
 	origins, err := newOriginPolicy(cfg.AllowedOrigins)
 	if err != nil {
@@ -69,9 +74,22 @@ func NewServer(cfg Config, obs Observer, log *slog.Logger, public fs.FS) (*Serve
 		public:   public,
 		upgrader: ws.HTTPUpgrader{Timeout: cfg.HandshakeTimeout},
 		perAddr:  make(map[string]int),
-		open:     make(map[*Conn]struct{}),
 		allShut:  make(chan struct{}),
 	}
 	s.upgraded = sync.NewCond(&s.mu)
+	var poll *poller
+	if s.cfg.ReadMode == ReadPoll {
+		poll = newPoller() // nil where there is none: the goroutine mode
+	}
+	s.edge = newEdge(&s.cfg, poll, pool)
 	return s, nil
+}
+
+// ReadMode is the read mode in use: ReadPoll, or ReadGoroutine when asked
+// for or when this platform has no poller.
+func (s *Server) ReadMode() string {
+	if s.edge.poll != nil {
+		return ReadPoll
+	}
+	return ReadGoroutine
 }

@@ -20,6 +20,8 @@ type server struct {
 // servers are the servers the report can describe, in the order it does.
 // A label not listed here is a variant of ours named in the run's settings.
 var servers = []server{
+	{label: "floor", what: "`bench/baselines/floor`, the write floor of the fan-out: one goroutine writes one count-sized frame to every socket with a plain write each (no actor, no deadline, no queue); its count-propagation latency is the least any server can do on this machine, and *ours / floor* is how far from it we are"},
+	{label: "ours-v1", what: "this server before the lean connections (a goroutine per socket, an actor per socket on protoactor's default dispatcher and mailbox), built from the pinned commit named in the settings above: *ours / ours-v1* is the change, before and after, from one run"},
 	{label: "gohub", what: "`bench/baselines/gohub`, the classic Go chat-hub pattern (gorilla/websocket, a read and a write goroutine per connection, one hub goroutine, `currentUsers` broadcast on every join and leave)"},
 	{label: "socketio", what: "`bench/baselines/socketio`, the seed lesson's Socket.IO server (`currentUsers` ++/−− and `io.emit('user count')` on both)"},
 	{label: "centrifugo", what: "[Centrifugo](https://github.com/centrifugal/centrifugo) (`bench/baselines/centrifugo`, built with `go install` at the version in the settings above), the Go server teams choose for live presence; it pushes no count, so its clients derive it as a Centrifugo application does: a presence snapshot on subscribe, then join and leave pushes (how each scenario maps is under *Centrifugo: how each scenario maps* below)",
