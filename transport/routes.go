@@ -13,6 +13,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.serveIndex)
 	mux.Handle("GET /public/", http.StripPrefix("/public/", noDirListing(http.FileServerFS(s.public))))
 	mux.HandleFunc("GET /ws", s.serveWS)
+	if s.SocketIO != nil {
+		mux.Handle("/socket.io/", s.SocketIO)
+	}
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics)
 	}
@@ -98,30 +101,35 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.upgradeDone()
 
-	nc, rw, _, err := s.upgrader.Upgrade(r, w)
+	c, err := s.upgrade(w, r, addr)
 	if err != nil {
-		// The upgrader has answered (400, 426 …) on the hijacked connection.
-		if nc != nil {
-			_ = nc.Close()
-		}
 		s.release(addr)
-		s.obs.Rejected(RejectHandshake)
-		s.log.Debug("websocket handshake failed", "addr", addr, "err", err)
 		return
-	}
-
-	// Keep reading through the handshake's buffer only if the client has
-	// already sent frames into it; otherwise let it (4 KiB) go.
-	src := rw.Reader
-	var c *Conn
-	if src.Buffered() == 0 {
-		c = newConn(nc, nc, &s.cfg, addr, nil)
-	} else {
-		c = newConn(nc, src, &s.cfg, addr, nil)
 	}
 	c.onShut = func() { s.untrack(c) }
 	s.track(c)
 	s.OnConnect(room, c)
+}
+
+// upgrade completes the WebSocket handshake of r and wraps the connection in
+// a Conn that nobody reads yet. If the handshake fails, the upgrader has
+// answered (400, 426 …) on the hijacked connection, which is closed.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, addr string) (*Conn, error) {
+	nc, rw, _, err := s.upgrader.Upgrade(r, w)
+	if err != nil {
+		if nc != nil {
+			_ = nc.Close()
+		}
+		s.obs.Rejected(RejectHandshake)
+		s.log.Debug("websocket handshake failed", "addr", addr, "err", err)
+		return nil, fmt.Errorf("websocket handshake: %w", err)
+	}
+	// Keep reading through the handshake's buffer only if the client has
+	// already sent frames into it; otherwise let it (4 KiB) go.
+	if rw.Reader.Buffered() == 0 {
+		return newConn(nc, nc, &s.cfg, addr, nil), nil
+	}
+	return newConn(nc, rw.Reader, &s.cfg, addr, nil), nil
 }
 
 func (s *Server) reject(w http.ResponseWriter, status int, reason Rejection, msg string) {

@@ -32,6 +32,10 @@ type Server struct {
 	// Metrics serves GET /metrics; nil answers 404.
 	Metrics http.Handler
 
+	// SocketIO serves every request under /socket.io/ (transport/socketio);
+	// nil answers 404.
+	SocketIO http.Handler
+
 	cfg      Config
 	origins  originPolicy
 	obs      Observer
@@ -45,7 +49,8 @@ type Server struct {
 	upgraded *sync.Cond         // signalled when upgrades drops, for Drain
 	perAddr  map[string]int     // open sockets per client address
 	open     map[*Conn]struct{} // every socket not yet closed
-	allShut  chan struct{}      // closed once draining with no upgrade under way and no socket open
+	sessions int                // admitted sessions not yet released (session.go)
+	allShut  chan struct{}      // closed once draining with no upgrade under way and no socket or session open
 	shutDone bool               // allShut is closed
 }
 
