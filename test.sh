@@ -69,5 +69,7 @@ if [ $# -eq 0 ]; then
 	fuzz FuzzReadLoop ./transport
 	fuzz FuzzTextRoundTrip ./transport
 	fuzz FuzzDecodeEvent ./actors
+	fuzz FuzzDecodePayload ./transport/socketio
+	fuzz FuzzDecodeSocketIO ./transport/socketio
 	PRESENCE_SOAK="${PRESENCE_SOAK:-2m}" go test -count=1 -timeout=0 -run="^TestSoak$" -v .
 fi

@@ -59,14 +59,29 @@ func (s *Session) connectLocked(pkt sioPacket) *ending {
 	if s.joined {
 		return protocolError("a second CONNECT to /")
 	}
-	room := s.room
+	room, refusal := s.roomOf(pkt)
+	if refusal != "" {
+		s.sendLocked(connectError(mainNamespace, refusal))
+		return nil // the client may try again
+	}
+	s.joined = true
+	if s.connectTimer != nil {
+		s.connectTimer.Stop()
+	}
+	s.sendLocked(connectAck(s.id))
+	s.srv.OnConnect(room, s)
+	return nil
+}
+
+// roomOf is the room a CONNECT asks for, or why it may not have it.
+func (s *Session) roomOf(pkt sioPacket) (room, refusal string) {
+	room = s.room
 	if pkt.data != nil {
 		var auth struct {
 			Room *string `json:"room"`
 		}
-		if err := json.Unmarshal(pkt.data, &auth); err != nil {
-			s.sendLocked(connectError(mainNamespace, `invalid room: "room" must be a string`))
-			return nil
+		if json.Unmarshal(pkt.data, &auth) != nil {
+			return "", `invalid room: "room" must be a string`
 		}
 		if auth.Room != nil {
 			room = *auth.Room
@@ -76,14 +91,9 @@ func (s *Session) connectLocked(pkt sioPacket) *ending {
 		room = transport.DefaultRoom
 	}
 	if err := transport.ValidateRoom(room); err != nil {
-		s.sendLocked(connectError(mainNamespace, "invalid room: "+err.Error()))
-		return nil
+		return "", "invalid room: " + err.Error()
 	}
-	s.joined = true
-	s.connectTimer.Stop()
-	s.sendLocked(connectAck(s.id))
-	s.srv.OnConnect(room, s)
-	return nil
+	return room, ""
 }
 
 // eventLocked hands a client event to the Member as /ws would carry it,

@@ -188,21 +188,29 @@ func writeFailed(err error) *ending {
 }
 
 // writeText writes a 200 text/plain response within the write timeout.
+// The deadline is cleared again after the write: net/http keeps a
+// connection's deadline for the requests that follow on it.
 func (srv *Server) writeText(w http.ResponseWriter, r *http.Request, body []byte) error {
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(srv.cfg.writeTimeout))
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Now().Add(srv.cfg.writeTimeout))
+	defer func() { _ = rc.SetWriteDeadline(time.Time{}) }()
 	srv.cors(w, r)
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(body)
-	return err
+	if _, err := w.Write(body); err != nil {
+		return err
+	}
+	return rc.Flush()
 }
 
 // readBody reads a POST body of at most maxPayload bytes within the
 // handshake timeout (a body trickled in slowly is cut off).
 func (srv *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(srv.cfg.connectTimeout))
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(srv.cfg.connectTimeout))
+	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, srv.cfg.maxPayload))
 }

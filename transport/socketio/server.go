@@ -199,35 +199,39 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, tr, room st
 }
 
 // upgrade opens the WebSocket that a long-polling session probes to
-// upgrade to (websocket.go). A session that has one already, or no longer
-// polls, is refused (400) and carries on.
+// upgrade to (websocket.go). A second WebSocket for a session that has one
+// (being probed, or upgraded to) is closed at once, 1008, as the protocol
+// says ("the server MUST close the WebSocket connection"); the session
+// carries on.
 func (srv *Server) upgrade(w http.ResponseWriter, r *http.Request, s *Session) {
 	if !isUpgrade(r) {
 		writeError(w, http.StatusBadRequest, errBadRequest, "transport=websocket needs a WebSocket handshake")
 		return
 	}
 	s.mu.Lock()
-	if s.state != stPolling || s.upgrading {
-		s.mu.Unlock()
-		writeError(w, http.StatusBadRequest, errBadRequest, "the session is not waiting for an upgrade")
-		return
+	taken := s.state != stPolling || s.upgrading
+	if !taken {
+		s.upgrading = true
 	}
-	s.upgrading = true
 	s.mu.Unlock()
 
 	c, err := srv.edge.Upgrade(w, r, s.adm)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err != nil {
+	switch {
+	case err != nil:
+		if !taken {
+			s.upgrading = false
+		}
+	case taken:
+		c.Close(closePolicy, "the session has a WebSocket already")
+	case s.state != stPolling:
 		s.upgrading = false
-		return
-	}
-	if s.state != stPolling {
 		c.Close(closeGoingAway, "session ended")
-		return
+	default:
+		s.probe = c
+		s.startWS(c)
 	}
-	s.probe = c
-	s.startWS(c)
 }
 
 func isUpgrade(r *http.Request) bool {
