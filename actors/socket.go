@@ -127,8 +127,8 @@ func (o Options) withDefaults() *Options {
 }
 
 // Encoder writes the server's two events in one wire format. Its methods
-// must be safe for concurrent use; the Room calls Count once per flush and
-// format that some member needs.
+// must be safe for concurrent use: Count runs once per flush and format, in
+// whichever member first needs that format (CountFrame.Encoded).
 type Encoder interface {
 	Count(room string, users int, seq uint64) []byte // the "user count" event
 	Error(code, message string) []byte               // the "error" event answering an unusable client message
