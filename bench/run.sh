@@ -70,7 +70,7 @@ SERVER_PID=""
 start_server() { # label
 	local label=$1
 	case "$label" in
-	ours) "${SERVER_CPU[@]}" "$BIN/presence" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn &;;
+	ours | ours-sio) "${SERVER_CPU[@]}" "$BIN/presence" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn &;;
 	ours-noam) "${SERVER_CPU[@]}" "$BIN/presence" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn --actor-metrics=false &;;
 	ours-pprof) PRESENCE_PPROF_ADDR="127.0.0.1:$PPROF_PORT" "${SERVER_CPU[@]}" "$BIN/presence-pprof" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn &;;
 	gohub) "${SERVER_CPU[@]}" "$BIN/gohub" -addr "127.0.0.1:$PORT" &;;
@@ -112,6 +112,7 @@ run() { # scenario label n rep [loadgen flags...]
 	local proto=presence metrics=()
 	case "$label" in
 	socketio) proto=socketio ;;
+	ours-sio) proto=socketio metrics=(--metrics-url "http://127.0.0.1:$PORT/metrics") ;;
 	ours*) metrics=(--metrics-url "http://127.0.0.1:$PORT/metrics") ;;
 	esac
 	local name="$scenario-$label-n$n-r$rep"
@@ -168,7 +169,7 @@ else
 	REPS=${REPS:-1}
 	BIG=1000 MID=500 SMALL=200 STEPS=10 IDLE_STEPS=10 HOLD=2s CHURN_S=3s SIO_BIG_TIMEOUT=20s
 fi
-ALL=(ours ours-noam gohub socketio)
+ALL=(ours ours-noam ours-sio gohub socketio)
 
 {
 	echo "command: bench/run.sh $MODE"
@@ -181,9 +182,10 @@ ALL=(ours ours-noam gohub socketio)
 	echo "go: $(go version | cut -d' ' -f3-)"
 	echo "node: $(node --version)"
 	echo "ours: presence @ $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- '*.go' go.mod go.sum actors transport public cmd bench/baselines ':!*_test.go' 2>/dev/null || echo ' (with uncommitted changes to the code)'); protoactor-go $(grep -m1 'asynkron/protoactor-go ' go.mod | awk '{print $2}'), gobwas/ws $(grep -m1 'gobwas/ws ' go.mod | awk '{print $2}'); started with --max-conns-per-ip 0 --log-level warn; ours-noam adds --actor-metrics=false"
+	echo "ours-sio: ours (the same binary and flags), reached over Socket.IO v4: the load generator speaks Engine.IO v4's WebSocket transport and Socket.IO v5, as a socket.io-client does once upgraded"
 	echo "gohub: gorilla/websocket $(grep -m1 'gorilla/websocket ' bench/baselines/gohub/go.mod | grep -o 'v[0-9.]*$')"
 	echo "socketio: socket.io $(node -p "require('./bench/baselines/socketio/node_modules/socket.io/package.json').version"), engine.io $(node -p "require('./bench/baselines/socketio/node_modules/engine.io/package.json').version"), ws $(node -p "require('./bench/baselines/socketio/node_modules/ws/package.json').version")"
-	echo "sizes: ramp at N = $SMALL for every server, $MID (ours, gohub) and $BIG (ours, ours-noam, gohub), with $STEPS latency steps after each, and Socket.IO at $BIG once, bounded by --timeout $SIO_BIG_TIMEOUT; churn, leave and idle at N = $SMALL for every server (joins paced at 300/s so that each can form the room) and at N = $BIG for ours (idle also at $MID), idle followed by $IDLE_STEPS latency steps; churn 100 joins/s + 100 leaves/s for $CHURN_S; idle hold $HOLD"
+	echo "sizes: ramp at N = $SMALL for every server, $MID (ours, gohub) and $BIG (ours, ours-noam, ours-sio, gohub), with $STEPS latency steps after each, and Socket.IO at $BIG once, bounded by --timeout $SIO_BIG_TIMEOUT; churn, leave and idle at N = $SMALL for every server (joins paced at 300/s so that each can form the room) and at N = $BIG for ours (idle also at $MID, and for ours-noam and ours-sio), idle followed by $IDLE_STEPS latency steps; churn 100 joins/s + 100 leaves/s for $CHURN_S; idle hold $HOLD"
 } >"$OUT/meta.txt"
 
 log "mode $MODE, $REPS repetition(s), port $PORT, pinning: $PINNING"
@@ -194,7 +196,7 @@ for rep in $(seq "$REPS"); do
 	done
 	run ramp ours "$MID" "$rep" --steps "$STEPS" --timeout 60s
 	run ramp gohub "$MID" "$rep" --steps "$STEPS" --timeout 60s
-	for label in ours ours-noam gohub; do
+	for label in ours ours-noam ours-sio gohub; do
 		run ramp "$label" "$BIG" "$rep" --steps "$STEPS" --timeout 60s
 	done
 	# Churn, leave, idle: a room of the small size for everyone, paced joins so that
@@ -207,7 +209,7 @@ for rep in $(seq "$REPS"); do
 	run churn ours "$BIG" "$rep" --churn-rate 100 --duration "$CHURN_S" --timeout 60s
 	run leave ours "$BIG" "$rep" --timeout 60s
 	run idle ours "$MID" "$rep" --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s
-	for label in ours ours-noam; do
+	for label in ours ours-noam ours-sio; do
 		run idle "$label" "$BIG" "$rep" --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s
 	done
 done

@@ -27,6 +27,7 @@ import (
 // disconnect, "2" event (a JSON array), "4" connect error:
 //
 //	40 (client → server), 40{"sid":"…"} (server → client), 42["user count",3]
+//	(ours adds the room and seq: 42["user count",3,{"room":"lobby","seq":42}])
 
 // protocol names the wire format a client speaks.
 type protocol string
@@ -217,7 +218,15 @@ func parseSIOPacket(p []byte) (message, error) {
 		if len(args) < 2 || json.Unmarshal(args[1], &n) != nil {
 			return message{}, fmt.Errorf("user count event without a number: %s", truncate(p, 80))
 		}
-		return message{kind: msgCount, count: n}, nil
+		// Our server adds {"room":…,"seq":…} as a second argument; the
+		// baseline sends the number alone.
+		var extra struct {
+			Seq uint64 `json:"seq"`
+		}
+		if len(args) > 2 {
+			_ = json.Unmarshal(args[2], &extra)
+		}
+		return message{kind: msgCount, count: n, seq: extra.Seq}, nil
 	}
 	return message{kind: msgOther}, nil
 }

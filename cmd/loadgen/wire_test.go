@@ -61,6 +61,7 @@ func TestParseSocketIO(t *testing.T) {
 		{`42["user count",7]`, msgCount, 7, false},
 		{`42["user count",0]`, msgCount, 0, false},
 		{`42[ "user count" , 10000 ]`, msgCount, 10000, false},
+		{`42["user count",3,{"room":"lobby","seq":42}]`, msgCount, 3, false},
 		{`42["chat","hi"]`, msgOther, 0, false},
 		{`42["user count"]`, 0, 0, true},
 		{`42["user count","many"]`, 0, 0, true},
@@ -103,5 +104,14 @@ func TestWSURL(t *testing.T) {
 		if _, err := wsURL(bad, protoPresence, "x"); err == nil {
 			t.Errorf("wsURL(%q) accepted", bad)
 		}
+	}
+}
+
+// TestParseSocketIOSeq: our server's Socket.IO count carries the room's seq
+// in a second argument, which the client checks like /ws's.
+func TestParseSocketIOSeq(t *testing.T) {
+	got, err := parseSocketIO([]byte(`42["user count",3,{"room":"lobby","seq":42}]`))
+	if err != nil || got.seq != 42 || got.count != 3 {
+		t.Fatalf("%+v, %v; want count 3, seq 42", got, err)
 	}
 }
