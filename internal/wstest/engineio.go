@@ -60,14 +60,16 @@ func (r Response) Error() (e EIOError, ok bool) {
 // every request is its own, as a test of one row expects.
 func EIORequest(t testing.TB, method, url, body string, header http.Header, timeout time.Duration) Response {
 	t.Helper()
-	r, err := eioRequest(context.Background(), method, url, body, header, timeout)
+	r, err := EIODo(context.Background(), method, url, body, header, timeout)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	return r
 }
 
-func eioRequest(ctx context.Context, method, url, body string, header http.Header, timeout time.Duration) (Response, error) {
+// EIODo is EIORequest returning its error, for loops that must not stop the
+// test (the soak), and for requests a test cancels with ctx.
+func EIODo(ctx context.Context, method, url, body string, header http.Header, timeout time.Duration) (Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
@@ -98,16 +100,28 @@ func eioRequest(ctx context.Context, method, url, body string, header http.Heade
 // an open packet.
 func OpenPolling(t testing.TB, server, query string) *Polling {
 	t.Helper()
+	p, err := TryOpenPolling(t, server, query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TryOpenPolling is OpenPolling returning its error instead of failing t.
+func TryOpenPolling(t testing.TB, server, query string) (*Polling, error) {
 	base := server + "/socket.io/?EIO=4&transport=polling" + query
-	r := EIORequest(t, http.MethodGet, base, "", nil, DefaultTimeout)
+	r, err := EIODo(context.Background(), http.MethodGet, base, "", nil, DefaultTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
 	if r.Status != http.StatusOK || !strings.HasPrefix(r.Body, "0") {
-		t.Fatalf("handshake: %d %q, want 200 and an open packet", r.Status, r.Body)
+		return nil, fmt.Errorf("handshake: %d %q, want 200 and an open packet", r.Status, r.Body)
 	}
 	p := &Polling{t: t, Base: base}
 	if err := json.Unmarshal([]byte(r.Body[1:]), &p.Open); err != nil || p.Open.SID == "" {
-		t.Fatalf("open packet %q: %v", r.Body, err)
+		return nil, fmt.Errorf("open packet %q: %v", r.Body, err)
 	}
-	return p
+	return p, nil
 }
 
 // URL is the session's address for polls and posts.
@@ -131,7 +145,7 @@ func (p *Polling) GetAsync(within time.Duration) (<-chan Response, context.Cance
 	ctx, cancel := context.WithCancel(context.Background())
 	out := make(chan Response, 1)
 	go func() {
-		r, err := eioRequest(ctx, http.MethodGet, p.URL(), "", nil, within)
+		r, err := EIODo(ctx, http.MethodGet, p.URL(), "", nil, within)
 		if err != nil {
 			r = Response{Body: err.Error()}
 		}

@@ -97,8 +97,8 @@ func (s *Session) startTimersLocked() {
 func (s *Session) ping() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state == stEnded || s.closeWith != nil {
-		return
+	if s.state == stEnded || s.closeWith != nil || s.pongTimer != nil {
+		return // over, closing, or a ping still waits for its pong
 	}
 	s.sendLocked(pktPing)
 	s.pongTimer = time.AfterFunc(s.srv.cfg.pingTimeout, func() {
