@@ -263,7 +263,7 @@ func sioChurnOnceWay(t *testing.T, s *testServer, room string, rng *rand.Rand, s
 	case "sio-upgrade-reset":
 		c, err := wstest.Dial(t, p.WSURL(), wstest.Options{RawText: true, NoCleanup: true})
 		if err != nil {
-			return nil // the session still ends, by silence
+			return err // the session still ends, by silence
 		}
 		_ = c.SendText("2probe")
 		c.Await(10*time.Second, func(st *wstest.State) bool { return len(st.Texts) > 0 || st.Ended })
