@@ -110,8 +110,17 @@ func TestWSURL(t *testing.T) {
 // TestParseSocketIOSeq: our server's Socket.IO count carries the room's seq
 // in a second argument, which the client checks like /ws's.
 func TestParseSocketIOSeq(t *testing.T) {
-	got, err := parseSocketIO([]byte(`42["user count",3,{"room":"lobby","seq":42}]`))
-	if err != nil || got.seq != 42 || got.count != 3 {
-		t.Fatalf("%+v, %v; want count 3, seq 42", got, err)
+	for _, in := range []string{
+		`42["user count",3,{"room":"lobby","seq":42}]`,       // the fast path
+		`42["user count",3,{"seq":42,"room":"lobby"}]`,       // fast, other key order
+		`42["user count", 3, {"room": "lobby", "seq": 42} ]`, // encoding/json
+	} {
+		got, err := parseSocketIO([]byte(in))
+		if err != nil || got.seq != 42 || got.count != 3 || got.kind != msgCount {
+			t.Errorf("%s: %+v, %v; want count 3, seq 42", in, got, err)
+		}
+	}
+	if got, err := parseSocketIO([]byte(`42["user count",3,{"room":"x"}]`)); err != nil || got.count != 3 || got.seq != 0 {
+		t.Errorf("no seq: %+v, %v", got, err)
 	}
 }

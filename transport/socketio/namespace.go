@@ -67,6 +67,7 @@ func (s *Session) connectLocked(pkt sioPacket) *ending {
 	s.joined = true
 	if s.connectTimer != nil {
 		s.connectTimer.Stop()
+		s.connectTimer = nil // a joined session keeps no timer it no longer needs
 	}
 	s.sendLocked(connectAck(s.id))
 	s.srv.OnConnect(room, s)

@@ -33,7 +33,7 @@ type Session struct {
 	id    string // Socket.IO socket id, the CONNECT answer's sid
 	adm   *transport.Admission
 	room  string        // the handshake's ?room=, which CONNECT's auth may replace
-	limit *rate.Limiter // packets posted by long-polling (a WebSocket's messages are limited by its Conn)
+	limit *rate.Limiter // packets posted by long-polling; nil for a WebSocket session, whose Conn limits its messages
 
 	mu        sync.Mutex
 	state     state
@@ -68,15 +68,11 @@ const (
 const maxEarly = 16
 
 func newSession(srv *Server, adm *transport.Admission, room string, st state) *Session {
-	return &Session{
-		srv:   srv,
-		sid:   newID(),
-		id:    newID(),
-		adm:   adm,
-		room:  room,
-		limit: rate.NewLimiter(rate.Limit(srv.cfg.rateLimit), srv.cfg.rateBurst),
-		state: st,
+	s := &Session{srv: srv, sid: newID(), id: newID(), adm: adm, room: room, state: st}
+	if st == stPolling {
+		s.limit = rate.NewLimiter(rate.Limit(srv.cfg.rateLimit), srv.cfg.rateBurst)
 	}
+	return s
 }
 
 // newID returns 120 random bits, URL-safe: a session id nobody can guess.
