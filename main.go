@@ -30,8 +30,10 @@ import (
 
 	"presence/actors"
 	"presence/internal/metrics"
+	"presence/internal/wire"
 	"presence/internal/workpool"
 	"presence/transport"
+	"presence/transport/socketio"
 )
 
 //go:embed public
@@ -100,6 +102,7 @@ type app struct {
 	system *actor.ActorSystem
 	rooms  *actor.PID
 	edge   *transport.Server
+	sio    *socketio.Server
 	http   *http.Server
 }
 
@@ -117,8 +120,12 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	pool := workpool.New(cfg.Workers)
 	system := actors.NewSystem(log, mp)
 	rooms := system.Root.Spawn(actors.NewRoomsProps(actors.Options{
-		FlushInterval:  cfg.FlushInterval,
-		Frame:          transport.TextFrame,
+		FlushInterval: cfg.FlushInterval,
+		Frame:         transport.TextFrame,
+		Encoders: [wire.NumFormats]actors.Encoder{
+			wire.SocketIOFrame:  socketio.FrameEncoder{},
+			wire.SocketIOPacket: socketio.PacketEncoder{},
+		},
 		MaxBadMessages: cfg.MaxBadMessages,
 		Observer:       reg,
 		Logger:         log,
@@ -138,6 +145,15 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	edge.OnConnect = func(room string, c *transport.Conn) {
 		system.Root.Send(rooms, &actors.Join{Room: room, Socket: c})
 	}
+	sio, err := socketio.NewServer(edge, log)
+	if err != nil {
+		system.Shutdown()
+		return nil, err
+	}
+	sio.OnConnect = func(room string, s *socketio.Session) {
+		system.Root.Send(rooms, &actors.Join{Room: room, Socket: s})
+	}
+	edge.SocketIO = sio
 	edge.Rooms = func(ctx context.Context) ([]transport.RoomCount, error) {
 		counts, err := actors.ListRooms(ctx, system.Root, rooms)
 		if err != nil {
@@ -156,6 +172,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		system: system,
 		rooms:  rooms,
 		edge:   edge,
+		sio:    sio,
 		http: &http.Server{
 			Handler:           edge.Handler(),
 			ReadHeaderTimeout: cfg.HandshakeTimeout,
@@ -184,16 +201,22 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 }
 
 // shutdown stops in this order, all within --shutdown-timeout:
-//  1. refuse new upgrades, /readyz → 503, let admitted upgrades reach the actors;
-//  2. stop the HTTP server: the listener closes, plain requests finish;
-//  3. stop the actor tree: every Conn closes its socket with 1001;
-//  4. wait for the sockets to finish closing (forcing the stragglers);
-//  5. stop the actor system.
+//  1. refuse new upgrades and sessions, /readyz → 503, let admitted upgrades reach the actors;
+//  2. close every Socket.IO session with Engine.IO's close packet (a
+//     long-polling one gets it on its pending or next poll, which needs the
+//     HTTP server still serving);
+//  3. stop the HTTP server: the listener closes, plain requests finish;
+//  4. stop the actor tree: every Conn closes its socket with 1001;
+//  5. wait for the sockets to finish closing (forcing the stragglers);
+//  6. stop the actor system.
 func (a *app) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 
 	a.edge.Drain()
+	if err := a.sio.Shutdown(ctx); err != nil {
+		a.log.Warn("socket.io sessions still open at the shutdown deadline", "err", err)
+	}
 	if err := a.http.Shutdown(ctx); err != nil {
 		a.log.Warn("http requests still running at the shutdown deadline", "err", err)
 	}

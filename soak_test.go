@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/gobwas/ws"
+	"golang.org/x/time/rate"
 
 	"presence/internal/wstest"
 )
@@ -27,8 +29,9 @@ var raceDetector bool
 // PRESENCE_SOAK (test.sh: 2m by default; PRESENCE_SOAK=30m for a longer run)
 // while steady members stay in their rooms. Churners leave in every way a
 // real client does — close frame, TCP reset, silence (ping timeout), a
-// protocol error, an oversize message, bad JSON — and some join rooms that
-// come and go. When the load stops, goroutines and open files must come back
+// protocol error, an oversize message, bad JSON, and as Socket.IO clients
+// DISCONNECT, Engine.IO close, a cancelled poll, silence, a reset after the
+// upgrade — and some join rooms that come and go. When the load stops, goroutines and open files must come back
 // to the warmed-up baseline, the heap and RSS must not have grown, the
 // steady members must show exact counts, and joins minus leaves must equal
 // the members still there. Plain `go test` skips it.
@@ -124,33 +127,62 @@ func TestSoak(t *testing.T) {
 type churnStats struct {
 	conns, dialErrors atomic.Int64
 	ways              [6]atomic.Int64
+	sioWays           [5]atomic.Int64
 }
 
 var leaveWays = [...]string{"close", "reset", "silent", "protocol", "oversize", "bad-json"}
+
+// sioLeaveWays are the ways a Socket.IO client goes: DISCONNECT, Engine.IO's
+// close, a cancelled poll, silence (no poll, no pong), and a reset after
+// upgrading to a WebSocket.
+var sioLeaveWays = [...]string{"sio-disconnect", "sio-close", "sio-cancel", "sio-silent", "sio-upgrade-reset"}
 
 func (c *churnStats) summary() string {
 	var parts []string
 	for i, w := range leaveWays {
 		parts = append(parts, fmt.Sprintf("%s %d", w, c.ways[i].Load()))
 	}
+	for i, w := range sioLeaveWays {
+		parts = append(parts, fmt.Sprintf("%s %d", w, c.sioWays[i].Load()))
+	}
 	return strings.Join(parts, ", ")
 }
 
 // churn runs eight workers that join and leave for d, each leave one of the
-// ways a client goes, and returns when every churner is gone.
+// ways a client goes, and two more that do the same as Socket.IO clients,
+// (30 joins a second between them), and returns when every churner is gone.
 func churn(t *testing.T, s *testServer, d time.Duration) *churnStats {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	stats := &churnStats{}
 	var wg sync.WaitGroup
+	churnRoom := func(rng *rand.Rand) string {
+		if rng.IntN(4) == 0 {
+			return "churn-" + strconv.Itoa(rng.IntN(20)) // rooms that empty and are reaped
+		}
+		return "soak-" + strconv.Itoa(rng.IntN(3))
+	}
+	// The Socket.IO churner is paced: unpaced, long-polling sessions come
+	// and go several times faster than the WebSocket churners, and the load
+	// would starve the steady members' pongs instead of testing the server.
+	pace := rate.NewLimiter(30, 1)
+	for w := range 2 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(100+w)))
+			for pace.Wait(ctx) == nil {
+				if err := sioChurnOnce(t, s, churnRoom(rng), rng, stats); err != nil {
+					stats.dialErrors.Add(1)
+					continue
+				}
+				stats.conns.Add(1)
+			}
+		})
+	}
 	for w := range 8 {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(w)))
 			for ctx.Err() == nil {
-				room := "soak-" + strconv.Itoa(rng.IntN(3))
-				if rng.IntN(4) == 0 {
-					room = "churn-" + strconv.Itoa(rng.IntN(20)) // rooms that empty and are reaped
-				}
+				room := churnRoom(rng)
 				c, err := s.tryDial(t, room, wstest.Options{Local: "127.0.0." + strconv.Itoa(2+w), NoCleanup: true})
 				if err != nil {
 					stats.dialErrors.Add(1)
@@ -190,6 +222,55 @@ func churnOnce(c *wstest.Client, rng *rand.Rand, stats *churnStats) {
 		_ = c.SendText("{not json")
 		c.CloseNormally()
 	}
+}
+
+// sioChurnOnce joins room as a long-polling Socket.IO client, waits for its
+// first count, and leaves one of the ways of sioLeaveWays.
+func sioChurnOnce(t *testing.T, s *testServer, room string, rng *rand.Rand, stats *churnStats) error {
+	return sioChurnOnceWay(t, s, room, rng, stats, rng.IntN(len(sioLeaveWays)))
+}
+
+func sioChurnOnceWay(t *testing.T, s *testServer, room string, rng *rand.Rand, stats *churnStats, way int) error {
+	p, err := wstest.TryOpenPolling(t, s.url, "&room="+room)
+	if err != nil {
+		return err
+	}
+	do := func(method, body string, timeout time.Duration) (wstest.Response, error) {
+		return wstest.EIODo(context.Background(), method, p.URL(), body, nil, timeout)
+	}
+	if _, err := do(http.MethodPost, "40", 10*time.Second); err != nil {
+		return err
+	}
+	for range 10 { // until the first count, answering pings
+		r, err := do(http.MethodGet, "", 10*time.Second)
+		if err != nil || r.Status != http.StatusOK || strings.Contains(r.Body, `42["user count"`) {
+			break
+		}
+		if strings.Contains(r.Body, "2") {
+			_, _ = do(http.MethodPost, "3", 10*time.Second)
+		}
+	}
+	stats.sioWays[way].Add(1)
+	switch sioLeaveWays[way] {
+	case "sio-disconnect":
+		_, _ = do(http.MethodPost, "41", 10*time.Second)
+	case "sio-close":
+		_, _ = do(http.MethodPost, "1", 10*time.Second)
+	case "sio-cancel":
+		_, _ = do(http.MethodGet, "", 50*time.Millisecond) // gives up on the poll: the session ends
+	case "sio-silent":
+		// neither polls nor answers the ping: it ends after ping interval + pong timeout
+	case "sio-upgrade-reset":
+		c, err := wstest.Dial(t, p.WSURL(), wstest.Options{RawText: true, NoCleanup: true})
+		if err != nil {
+			return err // the session still ends, by silence
+		}
+		_ = c.SendText("2probe")
+		c.Await(10*time.Second, func(st *wstest.State) bool { return len(st.Texts) > 0 || st.Ended })
+		_ = c.SendText("5")
+		c.Reset()
+	}
+	return nil
 }
 
 // warmRegistry spawns and stops 100,000 trivial actors. protoactor-go's

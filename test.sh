@@ -69,6 +69,8 @@ if [ $# -eq 0 ]; then
 	fuzz FuzzReadLoop ./transport
 	fuzz FuzzTextRoundTrip ./transport
 	fuzz FuzzDecodeEvent ./actors
+	fuzz FuzzDecodePayload ./transport/socketio
+	fuzz FuzzDecodeSocketIO ./transport/socketio
 	PRESENCE_SOAK="${PRESENCE_SOAK:-2m}" go test -count=1 -timeout=0 -run="^TestSoak$" -v .
 
 	# The fallback read mode (one goroutine per socket; --read-mode goroutine),

@@ -22,8 +22,10 @@
 //
 // A membership change marks the Room dirty. If the Room has been quiet for a
 // flush interval it flushes at once; otherwise at the end of the interval. A
-// flush encodes one CountFrame (JSON and WebSocket framing, once) and sends
-// every member the same *UserCount. Each Member also spaces its own writes by
+// flush makes one CountFrame and sends every member the same *UserCount; the
+// CountFrame encodes each wire format (internal/wire: /ws's JSON frame,
+// Socket.IO's packet and frame) at most once, when the first member that
+// speaks it writes, and every member of that format writes the same bytes. Each Member also spaces its own writes by
 // at least one interval (a flush to thousands of members takes longer than
 // an interval, so one flush may reach a member late and the next early), so
 // each member reads at most one count frame per interval, however fast

@@ -9,6 +9,7 @@ import (
 
 	"presence/internal/leave"
 	"presence/internal/wheel"
+	"presence/internal/wire"
 )
 
 // Member is the actor for one client socket, a child of its Room. It is the
@@ -21,6 +22,7 @@ import (
 type Member struct {
 	room   string
 	socket Socket
+	writer MessageWriter // socket, when it picks its own format; nil for a /ws socket
 	opts   *Options
 	root   *actor.RootContext // for the pacing timer, which sends from outside Receive
 	self   *actor.PID
@@ -41,6 +43,7 @@ type Member struct {
 // on failure.
 func newMember(room string, socket Socket, o *Options) *Member {
 	m := &Member{room: room, socket: socket, opts: o}
+	m.writer, _ = socket.(MessageWriter)
 	m.timer.Init(m)
 	return m
 }
@@ -123,7 +126,7 @@ func (m *Member) deliver(ctx actor.Context) {
 		}
 		return
 	}
-	if err := m.socket.WriteFrame(f.Bytes); err != nil {
+	if err := m.write(f); err != nil {
 		m.release()
 		m.writeFailed(ctx, err)
 		return
@@ -170,15 +173,24 @@ func (m *Member) answer(ctx actor.Context, data []byte) {
 		return
 	}
 
-	var payload []byte
+	reply := errorMessage{encoders: &m.opts.Encoders}
 	if ev, err := DecodeEvent(data); err != nil {
-		payload = encodeError(ErrCodeBadJSON, truncate(err.Error(), 120))
+		reply.code, reply.message = ErrCodeBadJSON, truncate(err.Error(), 120)
 	} else {
-		payload = encodeError(ErrCodeUnknownEvent, fmt.Sprintf("unknown event %q", truncate(ev.Name, 64)))
+		reply.code, reply.message = ErrCodeUnknownEvent, fmt.Sprintf("unknown event %q", truncate(ev.Name, 64))
 	}
-	if err := m.socket.WriteFrame(m.opts.Frame(payload)); err != nil {
+	if err := m.write(reply); err != nil {
 		m.writeFailed(ctx, err)
 	}
+}
+
+// write hands msg to the socket in the format it needs: a MessageWriter
+// picks its own, any other socket writes the JSON frame.
+func (m *Member) write(msg wire.Message) error {
+	if m.writer != nil {
+		return m.writer.WriteMessage(msg)
+	}
+	return m.socket.WriteFrame(msg.Encoded(wire.JSON))
 }
 
 // writeFailed ends the membership after a failed write. A timeout means the

@@ -8,6 +8,7 @@ import (
 
 	"presence/internal/leave"
 	"presence/internal/wheel"
+	"presence/internal/wire"
 	"presence/internal/workpool"
 )
 
@@ -35,6 +36,16 @@ type Socket interface {
 	// is idempotent, never blocks longer than one write deadline, and makes
 	// the socket call onEnd soon after.
 	Close(code uint16, reason string)
+}
+
+// MessageWriter is implemented by a Socket that does not speak /ws's JSON
+// frames, or whose format changes while it is open: a Socket.IO session
+// long-polls first and may upgrade to a WebSocket. The Member then hands it
+// every message whole (instead of calling WriteFrame), and the socket takes
+// the encoding it needs at the moment it writes. Otherwise WriteMessage has
+// WriteFrame's contract.
+type MessageWriter interface {
+	WriteMessage(m wire.Message) error
 }
 
 // Close codes a Member sends (RFC 6455 §7.4.1). They are plain numbers so that
@@ -76,7 +87,13 @@ type Options struct {
 
 	// Frame turns a JSON payload into the bytes Socket.WriteFrame writes
 	// (transport.TextFrame: a WebSocket text frame). Default: the payload as is.
+	// It makes the wire.JSON format.
 	Frame func(payload []byte) []byte
+
+	// Encoders encode the events for the other wire formats, indexed by
+	// wire.Format (main sets the Socket.IO ones). An entry left nil, and the
+	// wire.JSON entry always, is the JSON of wire.go through Frame.
+	Encoders [wire.NumFormats]Encoder
 
 	// MaxBadMessages is how many unusable client messages a connection may
 	// send (each answered with an error event) before it is closed with 1008.
@@ -104,6 +121,12 @@ func (o Options) withDefaults() *Options {
 	}
 	if o.Frame == nil {
 		o.Frame = func(p []byte) []byte { return p }
+	}
+	o.Encoders[wire.JSON] = jsonEncoder{o.Frame}
+	for i := range o.Encoders {
+		if o.Encoders[i] == nil {
+			o.Encoders[i] = o.Encoders[wire.JSON]
+		}
 	}
 	if o.MaxBadMessages <= 0 {
 		o.MaxBadMessages = DefaultMaxBadMessages
@@ -143,6 +166,14 @@ func (o *Options) propsOf(producer actor.Producer, urgent bool, opts ...actor.Pr
 		actor.WithMailbox(newMailboxProducer(o.Pool, throughput, urgent)),
 		actor.WithDispatcher(poolDispatcher{pool: o.Pool, throughput: throughput}))
 	return actor.PropsFromProducer(producer, opts...)
+}
+
+// Encoder writes the server's two events in one wire format. Its methods
+// must be safe for concurrent use: Count runs once per flush and format, in
+// whichever member first needs that format (CountFrame.Encoded).
+type Encoder interface {
+	Count(room string, users int, seq uint64) []byte // the "user count" event
+	Error(code, message string) []byte               // the "error" event answering an unusable client message
 }
 
 type nopObserver struct{}

@@ -39,6 +39,18 @@ func encodeCount(room string, users int, seq uint64) []byte {
 	return mustMarshal(envelope[countData]{EventUserCount, countData{room, users, seq}})
 }
 
+// jsonEncoder is the Encoder of wire.JSON: the JSON above, framed by
+// Options.Frame.
+type jsonEncoder struct{ frame func([]byte) []byte }
+
+func (e jsonEncoder) Count(room string, users int, seq uint64) []byte {
+	return e.frame(encodeCount(room, users, seq))
+}
+
+func (e jsonEncoder) Error(code, message string) []byte {
+	return e.frame(encodeError(code, message))
+}
+
 // encodeError returns an "error" payload.
 func encodeError(code, message string) []byte {
 	return mustMarshal(envelope[errorData]{"error", errorData{code, message}})

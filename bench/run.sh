@@ -89,7 +89,7 @@ SERVER_PID=""
 start_server() { # label [scenario]
 	local label=$1 scenario=${2:-}
 	case "$label" in
-	ours) "${SERVER_CPU[@]}" "$BIN/presence" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn &;;
+	ours | ours-sio) "${SERVER_CPU[@]}" "$BIN/presence" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn &;;
 	ours-noam) "${SERVER_CPU[@]}" "$BIN/presence" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn --actor-metrics=false &;;
 	ours-v1) "${SERVER_CPU[@]}" "$BIN/presence-v1" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn &;;
 	floor) "${SERVER_CPU[@]}" "$BIN/floor" -addr "127.0.0.1:$PORT" &;;
@@ -134,6 +134,7 @@ run() { # scenario label n rep [loadgen flags...]
 	local proto=presence metrics=()
 	case "$label" in
 	socketio) proto=socketio ;;
+	ours-sio) proto=socketio metrics=(--metrics-url "http://127.0.0.1:$PORT/metrics") ;;
 	ours*) metrics=(--metrics-url "http://127.0.0.1:$PORT/metrics") ;;
 	centrifugo) proto=centrifugo; read -ra metrics <<<"$(centrifugo_loadgen_flags "$scenario" "$PORT")" ;;
 	esac
@@ -201,7 +202,7 @@ else
 	BIG=1000 MID=500 SMALL=200 STEPS=10 IDLE_STEPS=10 HOLD=2s CHURN_S=3s SIO_BIG_TIMEOUT=20s
 	FAN=(900 1500)
 fi
-ALL=(ours ours-noam gohub socketio)
+ALL=(ours ours-noam ours-sio gohub socketio)
 ALL+=(centrifugo) # bench/baselines/centrifugo/bench.sh: idle with presence, the rest with join/leave
 
 {
@@ -215,12 +216,13 @@ ALL+=(centrifugo) # bench/baselines/centrifugo/bench.sh: idle with presence, the
 	echo "go: $(go version | cut -d' ' -f3-)"
 	echo "node: $(node --version)"
 	echo "ours: presence @ $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- '*.go' go.mod go.sum actors transport public cmd bench/baselines ':!*_test.go' 2>/dev/null || echo ' (with uncommitted changes to the code)'); protoactor-go $(grep -m1 'asynkron/protoactor-go ' go.mod | awk '{print $2}'), gobwas/ws $(grep -m1 'gobwas/ws ' go.mod | awk '{print $2}'); started with --max-conns-per-ip 0 --log-level warn (actor metrics on, the default); ours-noam adds --actor-metrics=false"
+	echo "ours-sio: ours (the same binary and flags), reached over Socket.IO v4: the load generator speaks Engine.IO v4's WebSocket transport and Socket.IO v5, as a socket.io-client does once upgraded"
 	echo "ours-v1: presence @ $V1_COMMIT (before the lean connections), same flags as ours"
 	echo "floor: bench/baselines/floor, gobwas/ws $(grep -m1 'gobwas/ws ' bench/baselines/floor/go.mod | awk '{print $2}')"
 	echo "gohub: gorilla/websocket $(grep -m1 'gorilla/websocket ' bench/baselines/gohub/go.mod | grep -o 'v[0-9.]*$')"
 	echo "centrifugo: Centrifugo $CENTRIFUGO_VERSION ($CENTRIFUGO_MODULE, go install); idle with $(centrifugo_config idle) (presence on, join/leave off; loadgen --centrifugo-mode presence), ramp, churn and leave with $(centrifugo_config ramp) (presence and join/leave on; --centrifugo-mode joinleave); ramp also at N = $MID (ours too) and at N = $BIG once, bounded by --timeout 60s; idle also at N = $BIG"
 	echo "socketio: socket.io $(node -p "require('./bench/baselines/socketio/node_modules/socket.io/package.json').version"), engine.io $(node -p "require('./bench/baselines/socketio/node_modules/engine.io/package.json').version"), ws $(node -p "require('./bench/baselines/socketio/node_modules/ws/package.json').version")"
-	echo "sizes: ramp at N = $SMALL for every server, at $MID for ours, gohub and centrifugo, and at $BIG for ours, ours-noam and ours-v1, with $STEPS latency steps after each; Socket.IO and Centrifugo at $BIG once, bounded by --timeout $SIO_BIG_TIMEOUT and 60s; churn and leave at N = $SMALL for ours, gohub, socketio and centrifugo (joins paced at 300/s so that each can form the room) and at $BIG for ours; idle at N = $SMALL for every label (paced likewise), at $BIG for ours, ours-noam and centrifugo, and at ${FAN[*]} for ours, ours-v1 and floor, each followed by $IDLE_STEPS latency steps; churn 100 joins/s + 100 leaves/s for $CHURN_S; idle hold $HOLD"
+	echo "sizes: ramp at N = $SMALL for every server, at $MID for ours, gohub and centrifugo, and at $BIG for ours, ours-noam, ours-v1 and ours-sio, with $STEPS latency steps after each; Socket.IO and Centrifugo at $BIG once, bounded by --timeout $SIO_BIG_TIMEOUT and 60s; churn and leave at N = $SMALL for ours, gohub, socketio and centrifugo (joins paced at 300/s so that each can form the room) and at $BIG for ours; idle at N = $SMALL for every label (paced likewise), at $BIG for ours, ours-noam, ours-sio and centrifugo, and at ${FAN[*]} for ours, ours-v1 and floor, each followed by $IDLE_STEPS latency steps; churn 100 joins/s + 100 leaves/s for $CHURN_S; idle hold $HOLD"
 } >"$OUT/meta.txt"
 
 log "mode $MODE, $REPS repetition(s), port $PORT, pinning: $PINNING"
@@ -233,7 +235,7 @@ for rep in $(seq "$REPS"); do
 	for label in ours centrifugo; do
 		run ramp "$label" "$MID" "$rep" --steps "$STEPS" --timeout 60s --dial-timeout 30s
 	done
-	for label in ours ours-noam ours-v1; do
+	for label in ours ours-noam ours-v1 ours-sio; do
 		run ramp "$label" "$BIG" "$rep" --steps "$STEPS" --timeout 60s
 	done
 	# Churn, leave, idle: a room of the small size for everyone, paced joins so that
@@ -242,12 +244,12 @@ for rep in $(seq "$REPS"); do
 		run churn "$label" "$SMALL" "$rep" --rate 300 --churn-rate 100 --duration "$CHURN_S" --timeout 60s --dial-timeout 30s
 		run leave "$label" "$SMALL" "$rep" --rate 300 --timeout 60s --dial-timeout 30s
 	done
-	for label in ours ours-noam ours-v1 floor gohub socketio centrifugo; do
+	for label in ours ours-noam ours-v1 ours-sio floor gohub socketio centrifugo; do
 		run idle "$label" "$SMALL" "$rep" --rate 300 --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s --dial-timeout 30s
 	done
 	run churn ours "$BIG" "$rep" --churn-rate 100 --duration "$CHURN_S" --timeout 60s
 	run leave ours "$BIG" "$rep" --timeout 60s
-	for label in ours ours-noam centrifugo; do
+	for label in ours ours-noam ours-sio centrifugo; do
 		run idle "$label" "$BIG" "$rep" --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s
 	done
 	# Lean connections: memory per idle member, and fan-out against the write

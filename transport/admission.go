@@ -86,17 +86,17 @@ func (s *Server) untrack(c *Conn) {
 // under way that could still add a socket, and no socket open. The caller
 // holds mu.
 func (s *Server) checkAllShutLocked() {
-	if s.draining && s.upgrades == 0 && s.nOpen == 0 && !s.shutDone {
+	if s.draining && s.upgrades == 0 && s.nOpen == 0 && s.sessions == 0 && !s.shutDone {
 		s.shutDone = true
 		close(s.allShut)
 	}
 }
 
-// Connections is the number of open sockets.
+// Connections is the number of open sockets and admitted sessions.
 func (s *Server) Connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.nOpen
+	return s.nOpen + s.sessions
 }
 
 func (s *Server) isDraining() bool {

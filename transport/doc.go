@@ -5,6 +5,8 @@
 //	http.Server ── Server.Handler() ── GET /            page (public/index.html)
 //	                                   GET /public/…    embedded assets
 //	                                   GET /ws?room=    checks → upgrade → Conn → Server.OnConnect
+//	                                   /socket.io/      Server.SocketIO (transport/socketio), admitted and
+//	                                                    upgraded by the hooks of session.go
 //	                                   GET /metrics     Prometheus: presence_* and protoactor_*
 //	                                   GET /api/rooms   Server.Rooms + open sockets
 //	                                   GET /healthz, /readyz

@@ -13,6 +13,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.serveIndex)
 	mux.Handle("GET /public/", http.StripPrefix("/public/", noDirListing(http.FileServerFS(s.public))))
 	mux.HandleFunc("GET /ws", s.serveWS)
+	if s.SocketIO != nil {
+		mux.Handle("/socket.io/", s.SocketIO)
+	}
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics)
 	}
@@ -98,18 +101,31 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.upgradeDone()
 
+	c, err := s.upgrade(w, r, addr, true)
+	if err != nil {
+		s.release(addr)
+		return
+	}
+	s.track(c)
+	s.OnConnect(room, c)
+}
+
+// upgrade completes the WebSocket handshake of r and wraps the connection in
+// a Conn that nobody reads yet. A tracked Conn leaves the Server's open set
+// when it is shut (a /ws socket); an untracked one is counted by whoever
+// admitted it (a Socket.IO session's Admission). If the handshake fails, the
+// upgrader has answered (400, 426 …) on the hijacked connection, which is
+// closed.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, addr string, tracked bool) (*Conn, error) {
 	nc, rw, _, err := s.upgrader.Upgrade(r, w)
 	if err != nil {
-		// The upgrader has answered (400, 426 …) on the hijacked connection.
 		if nc != nil {
 			_ = nc.Close()
 		}
-		s.release(addr)
 		s.obs.Rejected(RejectHandshake)
 		s.log.Debug("websocket handshake failed", "addr", addr, "err", err)
-		return
+		return nil, fmt.Errorf("websocket handshake: %w", err)
 	}
-
 	// Bytes the client sent right behind its request (frames already) are
 	// in the handshake's buffer: keep a copy to parse first, and let the
 	// buffer (4 KiB) go.
@@ -118,9 +134,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		b, _ := rw.Peek(n)
 		early = append([]byte(nil), b...)
 	}
-	c := newConn(nc, early, s.edge, addr, s)
-	s.track(c)
-	s.OnConnect(room, c)
+	var srv *Server
+	if tracked {
+		srv = s
+	}
+	return newConn(nc, early, s.edge, addr, srv), nil
 }
 
 func (s *Server) reject(w http.ResponseWriter, status int, reason Rejection, msg string) {

@@ -34,6 +34,10 @@ type Server struct {
 	// Metrics serves GET /metrics; nil answers 404.
 	Metrics http.Handler
 
+	// SocketIO serves every request under /socket.io/ (transport/socketio);
+	// nil answers 404.
+	SocketIO http.Handler
+
 	cfg      Config
 	origins  originPolicy
 	obs      Observer
@@ -46,10 +50,11 @@ type Server struct {
 	draining bool           // shutdown has begun: /readyz 503, no new upgrades
 	upgrades int            // upgrades between admission and OnConnect
 	upgraded *sync.Cond     // signalled when upgrades drops, for Drain
-	perAddr  map[string]int // open sockets per client address
+	perAddr  map[string]int // open sockets and sessions per client address
 	open     *Conn          // every socket not yet closed: a list through Conn.prev/next
 	nOpen    int            // its length
-	allShut  chan struct{}  // closed once draining with no upgrade under way and no socket open
+	sessions int            // admitted sessions not yet released (session.go)
+	allShut  chan struct{}  // closed once draining with no upgrade under way and no socket or session open
 	shutDone bool           // allShut is closed
 }
 

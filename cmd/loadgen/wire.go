@@ -27,6 +27,7 @@ import (
 // disconnect, "2" event (a JSON array), "4" connect error:
 //
 //	40 (client → server), 40{"sid":"…"} (server → client), 42["user count",3]
+//	(ours adds the room and seq: 42["user count",3,{"room":"lobby","seq":42}])
 
 // protocol names the wire format a client speaks.
 type protocol string
@@ -199,9 +200,8 @@ func parseSIOPacket(p []byte) (message, error) {
 		return message{kind: msgSIOConnectError, text: string(truncate(p[1:], 120))}, nil
 	case '2':
 		if bytes.HasPrefix(p, sioCountPrefix[1:]) {
-			n, rest, ok := leadingUint(p[len(sioCountPrefix)-1:])
-			if ok && len(rest) == 1 && rest[0] == ']' {
-				return message{kind: msgCount, count: int(n)}, nil
+			if m, ok := fastSIOCount(p[len(sioCountPrefix)-1:]); ok {
+				return m, nil
 			}
 		}
 		var args []json.RawMessage
@@ -219,9 +219,44 @@ func parseSIOPacket(p []byte) (message, error) {
 		if len(args) < 2 || json.Unmarshal(args[1], &n) != nil {
 			return message{}, fmt.Errorf("user count event without a number: %s", truncate(p, 80))
 		}
-		return message{kind: msgCount, count: n}, nil
+		// Our server adds {"room":…,"seq":…} as a second argument; the
+		// baseline sends the number alone.
+		var extra struct {
+			Seq uint64 `json:"seq"`
+		}
+		if len(args) > 2 {
+			_ = json.Unmarshal(args[2], &extra)
+		}
+		return message{kind: msgCount, count: n, seq: extra.Seq}, nil
 	}
 	return message{kind: msgOther}, nil
+}
+
+// fastSIOCount reads a count event's arguments after `42["user count",`:
+// the baseline's `N]`, or ours, `N,{"room":…,"seq":S}]`. It gives up (ok
+// false) on anything else, which encoding/json then reads.
+func fastSIOCount(p []byte) (message, bool) {
+	n, rest, ok := leadingUint(p)
+	if !ok {
+		return message{}, false
+	}
+	m := message{kind: msgCount, count: int(n)}
+	if len(rest) == 1 && rest[0] == ']' {
+		return m, true
+	}
+	if !bytes.HasPrefix(rest, []byte(",{")) || !bytes.HasSuffix(rest, []byte("}]")) {
+		return message{}, false
+	}
+	j := bytes.Index(rest, keySeq)
+	if j < 0 {
+		return message{}, false
+	}
+	seq, after, ok := leadingUint(rest[j+len(keySeq):])
+	if !ok || len(after) == 0 || (after[0] != ',' && after[0] != '}') {
+		return message{}, false
+	}
+	m.seq = seq
+	return m, true
 }
 
 // The client → server Socket.IO messages.

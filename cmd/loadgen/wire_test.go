@@ -61,6 +61,7 @@ func TestParseSocketIO(t *testing.T) {
 		{`42["user count",7]`, msgCount, 7, false},
 		{`42["user count",0]`, msgCount, 0, false},
 		{`42[ "user count" , 10000 ]`, msgCount, 10000, false},
+		{`42["user count",3,{"room":"lobby","seq":42}]`, msgCount, 3, false},
 		{`42["chat","hi"]`, msgOther, 0, false},
 		{`42["user count"]`, 0, 0, true},
 		{`42["user count","many"]`, 0, 0, true},
@@ -103,5 +104,23 @@ func TestWSURL(t *testing.T) {
 		if _, err := wsURL(bad, protoPresence, "x"); err == nil {
 			t.Errorf("wsURL(%q) accepted", bad)
 		}
+	}
+}
+
+// TestParseSocketIOSeq: our server's Socket.IO count carries the room's seq
+// in a second argument, which the client checks like /ws's.
+func TestParseSocketIOSeq(t *testing.T) {
+	for _, in := range []string{
+		`42["user count",3,{"room":"lobby","seq":42}]`,       // the fast path
+		`42["user count",3,{"seq":42,"room":"lobby"}]`,       // fast, other key order
+		`42["user count", 3, {"room": "lobby", "seq": 42} ]`, // encoding/json
+	} {
+		got, err := parseSocketIO([]byte(in))
+		if err != nil || got.seq != 42 || got.count != 3 || got.kind != msgCount {
+			t.Errorf("%s: %+v, %v; want count 3, seq 42", in, got, err)
+		}
+	}
+	if got, err := parseSocketIO([]byte(`42["user count",3,{"room":"x"}]`)); err != nil || got.count != 3 || got.seq != 0 {
+		t.Errorf("no seq: %+v, %v", got, err)
 	}
 }

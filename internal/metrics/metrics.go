@@ -50,7 +50,7 @@ func New() *Metrics {
 	}
 	m := &Metrics{
 		reg:         reg,
-		connections: prometheus.NewGauge(prometheus.GaugeOpts(f("connections", "Open WebSocket connections."))),
+		connections: prometheus.NewGauge(prometheus.GaugeOpts(f("connections", "Open WebSocket connections and Socket.IO sessions."))),
 		rooms:       prometheus.NewGauge(prometheus.GaugeOpts(f("rooms", "Rooms with a live Room actor."))),
 		members:     prometheus.NewGauge(prometheus.GaugeOpts(f("members", "Members in all rooms, as last pushed to them."))),
 		joins:       prometheus.NewCounter(prometheus.CounterOpts(f("joins_total", "Members that went live in a room."))),
@@ -63,7 +63,7 @@ func New() *Metrics {
 		slowDrops:   prometheus.NewCounter(prometheus.CounterOpts(f("slow_consumer_drops_total", "Members dropped because a write missed its deadline."))),
 		badMessages: prometheus.NewCounter(prometheus.CounterOpts(f("bad_messages_total", "Client messages answered with an error event."))),
 		rejections: prometheus.NewCounterVec(prometheus.CounterOpts(f("upgrade_rejections_total",
-			"WebSocket upgrade requests refused before upgrading, by reason.")), []string{"reason"}),
+			"WebSocket upgrades and Socket.IO sessions refused before they began, by reason.")), []string{"reason"}),
 		pushLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: Namespace,
 			Name:      "push_latency_seconds",

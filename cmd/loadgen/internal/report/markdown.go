@@ -123,15 +123,22 @@ func (r *report) markdown(w io.Writer, meta []metaLine, profile, notes, chartLin
 }
 
 // table writes one Markdown table: figures down, labels across, then a
-// ratio column per baseline.
+// ratio column per baseline (ours / it) and per extra pair of --ratios.
 func (r *report) table(w io.Writer, scenario string, n int, figs []figure) {
 	fmt.Fprintf(w, "| N = %d | %s |", n, strings.Join(r.labels, " | "))
-	var bases []string
+	var bases [][2]string
 	for _, b := range r.baselines {
 		if slices.Contains(r.labels, b) && b != r.ours {
-			bases = append(bases, b)
-			fmt.Fprintf(w, " %s / %s |", r.ours, b)
+			bases = append(bases, [2]string{r.ours, b})
 		}
+	}
+	for _, pair := range r.ratios {
+		if slices.Contains(r.labels, pair[0]) && slices.Contains(r.labels, pair[1]) {
+			bases = append(bases, pair)
+		}
+	}
+	for _, b := range bases {
+		fmt.Fprintf(w, " %s / %s |", b[0], b[1])
 	}
 	fmt.Fprintf(w, "\n|---|%s%s\n", strings.Repeat("---|", len(r.labels)), strings.Repeat("---|", len(bases)))
 	fmt.Fprintf(w, "| runs (ok / all) |")
@@ -154,7 +161,7 @@ func (r *report) table(w io.Writer, scenario string, n int, figs []figure) {
 			fmt.Fprintf(w, " %s |", f.format(vals[l]))
 		}
 		for _, b := range bases {
-			fmt.Fprintf(w, " %s |", f.ratio(vals[r.ours], vals[b]))
+			fmt.Fprintf(w, " %s |", f.ratio(vals[b[0]], vals[b[1]]))
 		}
 		fmt.Fprintln(w)
 	}

@@ -26,6 +26,7 @@ type Options struct {
 	ChartLink string // how the Markdown links Charts; "" is relative to Out
 	Ours      string // the label of our server
 	Baselines string // the labels of the baselines, comma-separated, in column order
+	Ratios    string // extra ratio columns, "label/label" comma-separated, e.g. ours-sio/socketio
 	Notes     string // a Markdown file appended to the report; "" for none
 }
 
@@ -37,6 +38,7 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.StringVar(&o.ChartLink, "chart-link", "", "how the Markdown links the charts folder (default: relative to --out)")
 	fs.StringVar(&o.Ours, "ours", "ours", "label of our server")
 	fs.StringVar(&o.Baselines, "baselines", "gohub,socketio,centrifugo", "labels of the baselines, in column order")
+	fs.StringVar(&o.Ratios, "ratios", "ours-sio/socketio", "extra ratio columns besides ours / each baseline: label/label, comma-separated (shown when both were run)")
 	fs.StringVar(&o.Notes, "notes", "", "Markdown file appended to the report (the reading of the numbers)")
 }
 
@@ -60,6 +62,11 @@ func Write(o Options, stdout io.Writer) error {
 	}
 
 	rep := &report{results: results, ours: o.Ours, baselines: strings.Split(o.Baselines, ",")}
+	for _, pair := range strings.Split(o.Ratios, ",") {
+		if num, den, ok := strings.Cut(strings.TrimSpace(pair), "/"); ok {
+			rep.ratios = append(rep.ratios, [2]string{num, den})
+		}
+	}
 	rep.labels = rep.labelOrder()
 	if err := os.MkdirAll(o.Charts, 0o755); err != nil {
 		return err
@@ -131,6 +138,7 @@ type report struct {
 	results   []*result.Run
 	ours      string
 	baselines []string
+	ratios    [][2]string // extra ratio columns: numerator and denominator labels
 	labels    []string
 }
 
