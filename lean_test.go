@@ -49,7 +49,9 @@ func TestIdleMembersHoldNoGoroutines(t *testing.T) {
 			for d := range dialers {
 				wg.Go(func() {
 					for i := d; i < tc.members; i += dialers {
-						c, err := wstest.Dial(t, s.wsURL+"/ws?room=lobby", wstest.Options{})
+						// A generous timeout: what is measured is goroutines, not
+						// how fast a loaded machine answers 5,000 handshakes.
+						c, err := wstest.Dial(t, s.wsURL+"/ws?room=lobby", wstest.Options{Timeout: time.Minute})
 						if err != nil {
 							errs <- fmt.Errorf("dial member %d: %w", i+1, err)
 							return
