@@ -78,6 +78,14 @@ type Options struct {
 
 	// Logger gets one line per leave worth an operator's time. Default: slog.Default().
 	Logger *slog.Logger
+
+	// Cluster, when set, makes every room span the processes of a cluster
+	// (see Cluster). Default: nil, one process.
+	Cluster Cluster
+
+	// ClusterWait bounds how long a new Room in a cluster waits for the
+	// cluster's first answer before its first push. Default DefaultClusterWait.
+	ClusterWait time.Duration
 }
 
 // withDefaults returns a copy of o with every zero field set.
@@ -96,6 +104,9 @@ func (o Options) withDefaults() *Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.ClusterWait <= 0 {
+		o.ClusterWait = DefaultClusterWait
 	}
 	return &o
 }
