@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"presence/actors"
+	"presence/cluster"
 	"presence/transport"
 )
 
@@ -26,6 +27,8 @@ type config struct {
 	ActorMetrics    bool
 	LogLevel        string
 	LogFormat       string
+
+	Cluster cluster.Config // empty Name: one process
 }
 
 const envPrefix = "PRESENCE_"
@@ -66,6 +69,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.BoolVar(&c.ActorMetrics, "actor-metrics", true, "export protoactor's actor metrics on /metrics (costs a little per message)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	registerClusterFlags(fs, &c.Cluster)
 
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: presence [flags]\n\n"+
@@ -131,6 +135,9 @@ func (c config) validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format must be text or json, got %q", c.LogFormat))
+	}
+	if err := c.Cluster.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
