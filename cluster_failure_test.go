@@ -1,0 +1,165 @@
+package main
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// aggregatorHost returns the running node that hosts the aggregator of the
+// (only) room, once exactly one does.
+func aggregatorHost(t *testing.T, nodes []*node) *node {
+	t.Helper()
+	var host *node
+	eventually(t, 10*time.Second, func() (bool, string) {
+		host = nil
+		hosts := 0
+		for _, n := range nodes {
+			if n.alive() && n.gauge("presence_cluster_aggregators") > 0 {
+				host = n
+				hosts++
+			}
+		}
+		return hosts == 1, fmt.Sprintf("%d nodes host an aggregator", hosts)
+	})
+	return host
+}
+
+// running returns the nodes still running.
+func running(nodes []*node) []*node {
+	var out []*node
+	for _, n := range nodes {
+		if n.alive() {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// checkNeverOvercounted fails if a member was ever shown more members than
+// there were, or saw a seq that did not rise across its connections.
+func checkNeverOvercounted(t *testing.T, c *crowd, total int) {
+	t.Helper()
+	if most, where := c.maxShown(); most > total {
+		t.Fatalf("a member was shown %d (%s): more than the %d members there are, someone was counted twice", most, where, total)
+	}
+	for i, r := range c.members {
+		if p := r.seqProblem(); p != "" {
+			t.Fatalf("member %d: %s", i, p)
+		}
+	}
+}
+
+// TestClusterSIGKILL kills, with SIGKILL, first a node with members that
+// does not host the room's aggregator, then the node that does. Each time
+// every surviving member must converge on the exact total, the killed
+// node's members reconnect to a survivor and are counted once (nobody is
+// ever shown more than the members there are), and every member's seq keeps
+// rising across its reconnections.
+func TestClusterSIGKILL(t *testing.T) {
+	_, _, nodes := startCluster(t, 4)
+	alive := func() []*node { return running(nodes) }
+	const perNode = 10
+	total := len(nodes) * perNode
+	members := spread(t, alive, "k", perNode)
+	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+
+	host := aggregatorHost(t, nodes)
+	var victim *node
+	for _, n := range nodes {
+		if n != host {
+			victim = n
+			break
+		}
+	}
+	if len(members.on(victim.name)) == 0 {
+		t.Fatalf("no member on %s", victim.name)
+	}
+	for _, target := range []*node{victim, host} {
+		onTarget := members.on(target.name)
+		target.kill9()
+		t.Logf("killed %s (aggregator host: %v) with %d members", target.name, target == host, len(onTarget))
+		eventually(t, 30*time.Second, func() (bool, string) {
+			if ok, why := members.converged(total); !ok {
+				return false, why
+			}
+			for _, r := range onTarget {
+				if _, at := r.current(); at == target.name {
+					return false, "a member is still on the killed node"
+				}
+			}
+			return allSeeMembers(running(nodes), len(running(nodes)))
+		})
+		checkNeverOvercounted(t, members, total)
+	}
+	if host := aggregatorHost(t, nodes); host == nil || !host.alive() {
+		t.Fatal("no live node hosts the aggregator after its host died")
+	}
+}
+
+// TestClusterSIGSTOP freezes the node hosting the room's aggregator for
+// longer than its etcd lease. The other nodes' members must converge on the
+// total without the frozen node's members (whose sockets stay open but who
+// cannot be counted); after SIGCONT the frozen node is either readmitted
+// with exact totals or closes its members, who reconnect to another node:
+// either way everyone converges on the exact total, and nobody is ever
+// shown more members than there are.
+func TestClusterSIGSTOP(t *testing.T) {
+	_, _, nodes := startCluster(t, 3)
+	alive := func() []*node { return running(nodes) }
+	const perNode = 8
+	total := len(nodes) * perNode
+	members := spread(t, alive, "s", perNode)
+	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+
+	frozen := aggregatorHost(t, nodes)
+	frozenMembers := members.on(frozen.name)
+	frozen.signal(syscall.SIGSTOP)
+	stoppedAt := time.Now()
+	t.Logf("stopped %s (the aggregator host) with %d members", frozen.name, len(frozenMembers))
+	eventually(t, 30*time.Second, func() (bool, string) {
+		for i, r := range members.members {
+			c, at := r.current()
+			if at == frozen.name {
+				continue
+			}
+			if last, ok := c.last(); !ok || last.CurrentUsers != total-len(frozenMembers) {
+				return false, fmt.Sprintf("member %d on %s shows %v, want %d", i, at, last.CurrentUsers, total-len(frozenMembers))
+			}
+		}
+		return true, ""
+	})
+	t.Logf("the other nodes' members converged %s after SIGSTOP", time.Since(stoppedAt).Round(time.Millisecond))
+	// Stay frozen past the etcd lease (3 s), so that the others remove it.
+	eventually(t, 30*time.Second, func() (bool, string) { return removedBy(nodes, frozen) })
+	t.Logf("the others removed %s from the topology %s after SIGSTOP", frozen.name, time.Since(stoppedAt).Round(time.Millisecond))
+	frozen.signal(syscall.SIGCONT)
+	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+	if frozen.alive() {
+		t.Logf("%s was readmitted after SIGCONT", frozen.name)
+	} else {
+		t.Logf("%s left after SIGCONT (%v); its members reconnected elsewhere", frozen.name, frozen.waitErr)
+	}
+	checkNeverOvercounted(t, members, total)
+}
+
+// removedBy reports whether every running node but gone has gone's member
+// id as "left" in /api/cluster (its registration expired).
+func removedBy(nodes []*node, gone *node) (bool, string) {
+	for _, n := range running(nodes) {
+		if n == gone {
+			continue
+		}
+		v, err := n.clusterAPI()
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, m := range v.Members {
+			if m.ID == gone.member && m.Status != "left" {
+				return false, fmt.Sprintf("%s still lists %s as %s", n.name, gone.name, m.Status)
+			}
+		}
+	}
+	return true, ""
+}

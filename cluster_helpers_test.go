@@ -1,0 +1,466 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The cluster tests run real processes: Debian's etcd-server (etcd 3.4, the
+// version this repository's test.sh installs) on free ports with a temporary
+// data dir, and the server binary as three to five nodes. Everything they
+// start is stopped by t.Cleanup, also when a test fails.
+
+// requireClusterTools skips (or, with PRESENCE_CLUSTER_TESTS=required as
+// test.sh sets it, fails) when a tool the cluster tests need is missing.
+func requireClusterTools(t *testing.T, tools ...string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts etcd and several server processes")
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			msg := fmt.Sprintf("%s is not installed (Debian: apt-get install %s); ./test.sh installs it", tool, map[string]string{"etcd": "etcd-server", "nft": "nftables", "ip": "iproute2"}[tool])
+			if os.Getenv("PRESENCE_CLUSTER_TESTS") == "required" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
+	}
+}
+
+// freePort returns a port nobody listens on at host right now.
+func freePort(t *testing.T, host string) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// etcdServer is one etcd member with a data dir of its own.
+type etcdServer struct {
+	t    *testing.T
+	url  string // client URL
+	args []string
+	cmd  *exec.Cmd
+	logs *syncBuffer
+}
+
+// startEtcd starts etcd with its client and peer URLs on host.
+func startEtcd(t *testing.T, host string) *etcdServer {
+	t.Helper()
+	client := "http://" + net.JoinHostPort(host, strconv.Itoa(freePort(t, host)))
+	peer := "http://" + net.JoinHostPort(host, strconv.Itoa(freePort(t, host)))
+	e := &etcdServer{t: t, url: client, logs: &syncBuffer{}, args: []string{
+		"--name", "presence-test", "--data-dir", filepath.Join(t.TempDir(), "etcd"),
+		"--listen-client-urls", client, "--advertise-client-urls", client,
+		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+		"--initial-cluster", "presence-test=" + peer,
+	}}
+	e.start()
+	t.Cleanup(e.stop)
+	return e
+}
+
+func (e *etcdServer) start() {
+	e.t.Helper()
+	e.cmd = exec.Command("etcd", e.args...)
+	e.cmd.Stdout, e.cmd.Stderr = e.logs, e.logs
+	if err := e.cmd.Start(); err != nil {
+		e.t.Fatalf("start etcd: %v", err)
+	}
+	eventually(e.t, 30*time.Second, func() (bool, string) {
+		res, err := httpClient.Get(e.url + "/health")
+		if err != nil {
+			return false, "etcd not answering: " + err.Error()
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return bytes.Contains(body, []byte(`"health":"true"`)), "etcd /health: " + string(body)
+	})
+}
+
+// stop stops etcd (SIGTERM) and waits for it; the data dir stays for restart.
+func (e *etcdServer) stop() {
+	if e.cmd == nil {
+		return
+	}
+	_ = e.cmd.Process.Signal(syscall.SIGTERM)
+	_ = e.cmd.Wait()
+	e.cmd = nil
+}
+
+// node is one server process in a cluster.
+type node struct {
+	t       *testing.T
+	name    string
+	cmd     *exec.Cmd
+	http    string // host:port of its HTTP server
+	member  string // its member id
+	logs    *syncBuffer
+	exited  chan struct{}
+	waitErr error
+}
+
+// nodeOptions are the differences between the nodes of a test.
+type nodeOptions struct {
+	cluster   string   // --cluster
+	httpHost  string   // host for --addr (port 0); default 127.0.0.1
+	bind      string   // --cluster-bind; default 127.0.0.1:0
+	advertise string   // --cluster-advertise
+	etcd      string   // --etcd
+	peers     string   // --cluster-peers
+	netns     string   // run inside this network namespace
+	extra     []string // more flags
+}
+
+// startNode starts the binary as a cluster node and waits until it has
+// joined (it logs "joined the cluster").
+func startNode(t *testing.T, bin, name string, o nodeOptions) *node {
+	t.Helper()
+	if o.httpHost == "" {
+		o.httpHost = "127.0.0.1"
+	}
+	if o.bind == "" {
+		o.bind = "127.0.0.1:0"
+	}
+	args := []string{"--addr", net.JoinHostPort(o.httpHost, "0"), "--log-format", "json",
+		"--flush-interval", "20ms", "--ping-interval", "1s", "--pong-timeout", "1s", "--max-conns-per-ip", "0",
+		"--cluster", o.cluster, "--cluster-bind", o.bind, "--cluster-refresh", "500ms"}
+	if o.advertise != "" {
+		args = append(args, "--cluster-advertise", o.advertise)
+	}
+	if o.etcd != "" {
+		args = append(args, "--etcd", o.etcd)
+	}
+	if o.peers != "" {
+		args = append(args, "--cluster-peers", o.peers)
+	}
+	args = append(args, o.extra...)
+	cmd := exec.Command(bin, args...)
+	if o.netns != "" {
+		cmd = exec.Command("ip", append([]string{"netns", "exec", o.netns, bin}, args...)...)
+	}
+	n := &node{t: t, name: name, cmd: cmd, logs: &syncBuffer{}, exited: make(chan struct{})}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	serving, joined := make(chan string, 1), make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			n.logs.Write(append(sc.Bytes(), '\n'))
+			var line struct{ Msg, Addr, Member string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil {
+				switch line.Msg {
+				case "serving":
+					serving <- line.Addr
+				case "joined the cluster":
+					joined <- line.Member
+				}
+			}
+		}
+	}()
+	go func() { n.waitErr = cmd.Wait(); close(n.exited) }()
+	t.Cleanup(func() {
+		n.signal(syscall.SIGCONT) // a stopped process does not die of SIGKILL until it runs
+		n.signal(syscall.SIGKILL)
+		<-n.exited
+		if t.Failed() {
+			t.Logf("--- %s's log:\n%s", n.name, n.logs.tail(60))
+		}
+	})
+	deadline := time.After(40 * time.Second)
+	for n.http == "" || n.member == "" {
+		select {
+		case a := <-serving:
+			n.http = a
+		case m := <-joined:
+			n.member = m
+		case <-n.exited:
+			t.Fatalf("%s exited before joining: %v\n%s", name, n.waitErr, n.logs.tail(30))
+		case <-deadline:
+			t.Fatalf("%s did not join within 40s:\n%s", name, n.logs.tail(30))
+		}
+	}
+	return n
+}
+
+// signal sends sig to the node if it still runs.
+func (n *node) signal(sig syscall.Signal) {
+	select {
+	case <-n.exited:
+	default:
+		_ = n.cmd.Process.Signal(sig)
+	}
+}
+
+// kill9 kills the node with SIGKILL and waits for it.
+func (n *node) kill9() {
+	n.signal(syscall.SIGKILL)
+	<-n.exited
+}
+
+func (n *node) alive() bool {
+	select {
+	case <-n.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// server is the node as a testServer, for the HTTP and WebSocket helpers.
+func (n *node) server() *testServer {
+	return &testServer{t: n.t, url: "http://" + n.http, wsURL: "ws://" + n.http}
+}
+
+// gauge reads one presence metric from the node.
+func (n *node) gauge(sample string) float64 {
+	v, _ := n.server().metric(n.t, sample)
+	return v
+}
+
+// clusterView is /api/cluster.
+type clusterView struct {
+	Self    string `json:"self"`
+	Joined  bool   `json:"joined"`
+	Members []struct {
+		ID, Address, Status string
+	} `json:"members"`
+}
+
+func (n *node) clusterAPI() (clusterView, error) {
+	var v clusterView
+	res, err := httpClient.Get("http://" + n.http + "/api/cluster")
+	if err != nil {
+		return v, err
+	}
+	defer res.Body.Close()
+	return v, json.NewDecoder(res.Body).Decode(&v)
+}
+
+// roamer is a member using client.js behind a load balancer: when its
+// connection ends it waits client.js's first backoff (250–500 ms), then
+// reconnects to the first node of its list that accepts (a killed node
+// refuses, a draining one answers 503), as a load balancer would route it.
+//
+// The wait matters: the cluster notices a killed node within milliseconds,
+// from its own connections to it; a client that came back sooner than that
+// would be counted by its new node while the old node's partial still
+// counted it, for one flush (docs/architecture.md §11).
+type roamer struct {
+	room  string
+	local string // source address
+
+	mu    sync.Mutex
+	conns []*wsClient
+	nodes []string // the node each connection went to
+}
+
+func (r *roamer) current() (*wsClient, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.conns) == 0 {
+		return nil, ""
+	}
+	return r.conns[len(r.conns)-1], r.nodes[len(r.nodes)-1]
+}
+
+// run keeps the member connected until ctx ends, starting with nodes[0].
+func (r *roamer) run(ctx context.Context, t *testing.T, nodes func() []*node, rng *rand.Rand) {
+	for ctx.Err() == nil {
+		var c *wsClient
+		var at string
+		for _, n := range nodes() {
+			var err error
+			if c, err = tryDial(t, n.server(), dialOptions{room: r.room, local: r.local, noCleanup: true}); err == nil {
+				at = n.name
+				break
+			}
+		}
+		if c == nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
+		r.mu.Lock()
+		r.conns = append(r.conns, c)
+		r.nodes = append(r.nodes, at)
+		r.mu.Unlock()
+		select {
+		case <-c.done:
+			select {
+			case <-ctx.Done():
+			case <-time.After(250*time.Millisecond + time.Duration(rng.Int64N(int64(250*time.Millisecond)))):
+			}
+		case <-ctx.Done():
+			c.kill()
+		}
+	}
+}
+
+// counts returns every count the member was shown, over all its connections.
+func (r *roamer) counts() []countEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []countEvent
+	for _, c := range r.conns {
+		c.mu.Lock()
+		out = append(out, c.counts...)
+		c.mu.Unlock()
+	}
+	return out
+}
+
+// seqProblem reports a seq that did not rise, within a connection or from
+// one connection to the next (client.js keeps its last seq across
+// reconnects and ignores a count whose seq is not above it).
+func (r *roamer) seqProblem() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var last uint64
+	for i, c := range r.conns {
+		c.mu.Lock()
+		broken, counts := c.seqBroken, append([]countEvent(nil), c.counts...)
+		c.mu.Unlock()
+		if broken != "" {
+			return fmt.Sprintf("connection %d (to %s): %s", i, r.nodes[i], broken)
+		}
+		if len(counts) > 0 {
+			if counts[0].Seq <= last {
+				return fmt.Sprintf("connection %d (to %s) started at seq %d, after %d on the previous one", i, r.nodes[i], counts[0].Seq, last)
+			}
+			last = counts[len(counts)-1].Seq
+		}
+	}
+	return ""
+}
+
+// crowd is a set of roamers and the goroutines that keep them connected.
+type crowd struct {
+	members []*roamer
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// spread connects perNode roamers to each node (in the order given), all in
+// room; each roams over the nodes from its own.
+func spread(t *testing.T, nodes func() []*node, room string, perNode int) *crowd {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &crowd{cancel: cancel}
+	ns := nodes()
+	for i := range len(ns) * perNode {
+		r := &roamer{room: room, local: "127.0.0." + strconv.Itoa(2+i%5)}
+		c.members = append(c.members, r)
+		first := i % len(ns)
+		order := func() []*node {
+			all := nodes()
+			return append(append([]*node(nil), all[first%len(all):]...), all[:first%len(all)]...)
+		}
+		rng := rand.New(rand.NewPCG(uint64(i), 10))
+		c.wg.Go(func() { r.run(ctx, t, order, rng) })
+	}
+	t.Cleanup(c.stop)
+	return c
+}
+
+func (c *crowd) stop() {
+	c.cancel()
+	c.wg.Wait()
+}
+
+// converged reports whether every member is connected and its last count is want.
+func (c *crowd) converged(want int) (bool, string) {
+	for i, r := range c.members {
+		conn, at := r.current()
+		if conn == nil || !conn.isOpen() {
+			return false, fmt.Sprintf("member %d is not connected", i)
+		}
+		last, ok := conn.last()
+		if !ok {
+			return false, fmt.Sprintf("member %d (on %s) has no count yet", i, at)
+		}
+		if last.CurrentUsers != want {
+			return false, fmt.Sprintf("member %d (on %s) shows %d, want %d", i, at, last.CurrentUsers, want)
+		}
+	}
+	return true, ""
+}
+
+// maxShown is the highest count any member was ever shown.
+func (c *crowd) maxShown() (int, string) {
+	most, where := 0, ""
+	for i, r := range c.members {
+		for _, ce := range r.counts() {
+			if ce.CurrentUsers > most {
+				most, where = ce.CurrentUsers, fmt.Sprintf("member %d at seq %d", i, ce.Seq)
+			}
+		}
+	}
+	return most, where
+}
+
+// on returns the members currently connected to the named node.
+func (c *crowd) on(name string) []*roamer {
+	var out []*roamer
+	for _, r := range c.members {
+		if _, at := r.current(); at == name {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// tail returns the last n lines.
+func (s *syncBuffer) tail(n int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lines := strings.Split(strings.TrimRight(s.b.String(), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// contains reports whether the log has a line containing sub.
+func (s *syncBuffer) contains(sub string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Contains(s.b.String(), sub)
+}
+
+func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// startCluster starts etcd and n nodes of one cluster on loopback.
+func startCluster(t *testing.T, n int) (bin string, etcd *etcdServer, nodes []*node) {
+	t.Helper()
+	requireClusterTools(t, "etcd")
+	bin = buildBinary(t)
+	etcd = startEtcd(t, "127.0.0.1")
+	var mu sync.Mutex
+	nodes = make([]*node, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			nd := startNode(t, bin, "node"+strconv.Itoa(i), nodeOptions{cluster: "test", etcd: etcd.url})
+			mu.Lock()
+			nodes[i] = nd
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers(nodes, n) })
+	return bin, etcd, nodes
+}
+
+// allSeeMembers reports whether every running node counts want live members.
+func allSeeMembers(nodes []*node, want int) (bool, string) {
+	for _, n := range nodes {
+		if !n.alive() {
+			continue
+		}
+		v, err := n.clusterAPI()
+		if err != nil {
+			return false, fmt.Sprintf("%s /api/cluster: %v", n.name, err)
+		}
+		alive := 0
+		for _, m := range v.Members {
+			if m.Status == "alive" {
+				alive++
+			}
+		}
+		if alive != want || !v.Joined {
+			return false, fmt.Sprintf("%s sees %d alive members (joined %v), want %d: %+v", n.name, alive, v.Joined, want, v.Members)
+		}
+	}
+	return true, ""
+}
+
+// TestClusterExactTotalsThroughJoinsAndLeaves runs four nodes with members on
+// each and checks that every member reads the exact cluster-wide total, and
+// /api/rooms the total and each node's share, through joins and every kind
+// of leave on every node: close frames, TCP resets and silent peers (found
+// by the server's pings). A second room lives on two nodes only.
+func TestClusterExactTotalsThroughJoinsAndLeaves(t *testing.T) {
+	_, _, nodes := startCluster(t, 4)
+	all := func() []*node { return nodes }
+
+	const stay, leavers = 10, 6
+	members := spread(t, all, "c1", stay)
+	var gone [][]*wsClient
+	for i, n := range nodes {
+		var cs []*wsClient
+		for j := range leavers {
+			cs = append(cs, dial(t, n.server(), dialOptions{room: "c1", local: "127.0.0." + strconv.Itoa(2+(i+j)%5)}))
+		}
+		gone = append(gone, cs)
+	}
+	total := len(nodes) * (stay + leavers)
+	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+	for i := range gone {
+		eventually(t, 10*time.Second, func() (bool, string) { return allShow(gone[i], total) })
+	}
+
+	// A room on two nodes only.
+	var other []*wsClient
+	for _, n := range []*node{nodes[0], nodes[3]} {
+		for range 5 {
+			other = append(other, dial(t, n.server(), dialOptions{room: "c2"}))
+		}
+	}
+	eventually(t, 10*time.Second, func() (bool, string) { return allShow(other, 10) })
+
+	for _, n := range nodes {
+		eventually(t, 10*time.Second, func() (bool, string) {
+			_, rooms := n.server().roomsAPI(t)
+			return rooms["c1"] == total, fmt.Sprintf("%s /api/rooms c1 = %d, want %d", n.name, rooms["c1"], total)
+		})
+		share := onNode(t, n, "c1")
+		if share != stay+leavers {
+			t.Fatalf("%s /api/rooms thisNode = %d, want %d", n.name, share, stay+leavers)
+		}
+	}
+
+	// Leave every way, on every node.
+	var wg sync.WaitGroup
+	for i, cs := range gone {
+		for j, c := range cs {
+			switch (i + j) % 3 {
+			case 0:
+				wg.Go(c.closeNormally)
+			case 1:
+				wg.Go(c.reset)
+			case 2:
+				c.goSilent()
+			}
+		}
+	}
+	wg.Wait()
+	want := len(nodes) * stay
+	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(want) })
+	eventually(t, 10*time.Second, func() (bool, string) { return allShow(other, 10) })
+
+	if most, where := members.maxShown(); most > total {
+		t.Fatalf("a member was shown %d (%s), more than the %d members there ever were", most, where, total)
+	}
+	for i, r := range members.members {
+		if p := r.seqProblem(); p != "" {
+			t.Fatalf("member %d: %s", i, p)
+		}
+	}
+}
+
+// onNode is a room's thisNode in a node's /api/rooms.
+func onNode(t *testing.T, n *node, room string) int {
+	t.Helper()
+	var body struct {
+		Rooms []struct {
+			Room     string `json:"room"`
+			ThisNode *int   `json:"thisNode"`
+		} `json:"rooms"`
+	}
+	res, err := httpClient.Get("http://" + n.http + "/api/rooms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := decodeJSON(res.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range body.Rooms {
+		if r.Room == room {
+			if r.ThisNode == nil {
+				t.Fatalf("%s /api/rooms has no thisNode for %s", n.name, room)
+			}
+			return *r.ThisNode
+		}
+	}
+	return 0
+}
