@@ -113,7 +113,8 @@ func (w *worker) dialClient(ctx context.Context, src net.IP) (*client, error) {
 			return nd.DialContext(ctx, network, addr)
 		},
 	}
-	nc, br, _, err := d.Dial(ctx, w.cfg.wsURL)
+	target := w.cfg.wsURLs[(uint64(w.cfg.Index)+w.dials.Add(1)-1)%uint64(len(w.cfg.wsURLs))]
+	nc, br, _, err := d.Dial(ctx, target)
 	if err != nil {
 		return nil, fmt.Errorf("dial from %s: %w", src, err)
 	}

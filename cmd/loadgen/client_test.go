@@ -215,3 +215,25 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// TestClientsSpreadOverServers: with several --url (the nodes of a cluster)
+// a worker's clients go to them in turn.
+func TestClientsSpreadOverServers(t *testing.T) {
+	hold := func(nc net.Conn) error {
+		_, err := wsutil.ReadClientText(nc) // until the client closes
+		var ce wsutil.ClosedError
+		if err != nil && !errors.As(err, &ce) && !errors.Is(err, io.EOF) && !strings.Contains(err.Error(), "reset") {
+			return err
+		}
+		return nil
+	}
+	a, b := fakeServer(t, hold), fakeServer(t, hold)
+	w := testWorker(t, a+","+b, protoPresence)
+	for range 2 {
+		c, err := w.dialClient(context.Background(), net.ParseIP("127.0.0.1"))
+		if err != nil {
+			t.Fatal(err) // a fake server accepts one client: a second dial to the same one fails
+		}
+		w.all = append(w.all, c) // closeAll resets it
+	}
+}

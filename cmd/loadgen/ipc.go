@@ -18,7 +18,7 @@ const workerEnv = "LOADGEN_ROLE"
 // workerConfig is the first line a worker reads.
 type workerConfig struct {
 	Index         int           `json:"index"`
-	URL           string        `json:"url"`
+	URL           string        `json:"url"` // one server, or the nodes of a cluster, comma-separated
 	Proto         protocol      `json:"proto"`
 	Room          string        `json:"room"`
 	SourceIPs     []string      `json:"sourceIPs"`
@@ -26,7 +26,7 @@ type workerConfig struct {
 	FlushInterval time.Duration `json:"flushInterval"`
 	Seed          int64         `json:"seed"`
 
-	wsURL string
+	wsURLs []string // the WebSocket address on each server; client k of worker i dials wsURLs[(i+k) % len]
 }
 
 // Request operations.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -47,7 +48,7 @@ type options struct {
 const maxPerWorker = 18000
 
 func (o *options) register(fs *flag.FlagSet, scenario string) {
-	fs.StringVar(&o.URL, "url", "ws://127.0.0.1:8080", "server to load, ws://HOST:PORT (loopback only)")
+	fs.StringVar(&o.URL, "url", "ws://127.0.0.1:8080", "server to load, ws://HOST:PORT (loopback only); several, comma-separated, spread the clients over the nodes of a cluster")
 	fs.StringVar(&o.Proto, "proto", "presence", "wire protocol: presence (ours, gohub) or socketio (Socket.IO v4)")
 	fs.StringVar(&o.Room, "room", "lobby", "room every client joins (presence protocol)")
 	fs.IntVar(&o.N, "n", 1000, "members in the room")
@@ -94,10 +95,12 @@ func (o *options) validate() error {
 		bad("--proto: %v", err)
 	}
 	o.proto = p
-	if u, err := url.Parse(o.URL); err != nil || (u.Scheme != "ws" && u.Scheme != "http") || u.Hostname() == "" {
-		bad("--url must look like ws://127.0.0.1:8080, got %q", o.URL)
-	} else if ip := net.ParseIP(u.Hostname()); (ip == nil && u.Hostname() != "localhost") || (ip != nil && !ip.IsLoopback()) {
-		bad("--url: the load generator only targets loopback (127.0.0.0/8, localhost), got %q", u.Hostname())
+	for _, one := range strings.Split(o.URL, ",") {
+		if u, err := url.Parse(one); err != nil || (u.Scheme != "ws" && u.Scheme != "http") || u.Hostname() == "" {
+			bad("--url must look like ws://127.0.0.1:8080 (or several, comma-separated), got %q", one)
+		} else if ip := net.ParseIP(u.Hostname()); (ip == nil && u.Hostname() != "localhost") || (ip != nil && !ip.IsLoopback()) {
+			bad("--url: the load generator only targets loopback (127.0.0.0/8, localhost), got %q", u.Hostname())
+		}
 	}
 	if o.N < 1 {
 		bad("--n must be at least 1, got %d", o.N)

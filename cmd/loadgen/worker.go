@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,9 +27,10 @@ import (
 // clients' readers run on their own goroutines and touch only atomics and
 // the counters below. live and all are guarded by mu.
 type worker struct {
-	cfg  workerConfig
-	ips  []net.IP
-	next atomic.Uint64
+	cfg   workerConfig
+	ips   []net.IP
+	next  atomic.Uint64
+	dials atomic.Uint64 // clients dialled, for the choice of server
 
 	mu   sync.Mutex
 	live []*client // members we have not closed (some may have been dropped)
@@ -97,11 +99,13 @@ func workerMain(stdin io.Reader, stdout io.Writer) int {
 }
 
 func newWorker(cfg workerConfig, out io.Writer) (*worker, error) {
-	u, err := wsURL(cfg.URL, cfg.Proto, cfg.Room)
-	if err != nil {
-		return nil, err
+	for _, base := range strings.Split(cfg.URL, ",") {
+		u, err := wsURL(base, cfg.Proto, cfg.Room)
+		if err != nil {
+			return nil, err
+		}
+		cfg.wsURLs = append(cfg.wsURLs, u)
 	}
-	cfg.wsURL = u
 	w := &worker{cfg: cfg, out: json.NewEncoder(out), rng: rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Index)))}
 	for _, s := range cfg.SourceIPs {
 		ip := net.ParseIP(s)
