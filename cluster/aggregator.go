@@ -184,7 +184,7 @@ func (a *Aggregator) flush(ctx actor.Context) {
 	for origin, e := range a.entries {
 		if (a.changed || a.wantFull[origin]) && a.n.view.live(origin) {
 			ctx.Send(actor.NewPID(e.address, relayName), v)
-			a.n.obs.VectorSent()
+			a.n.obs.VectorSent(e.address != a.n.sys.Address())
 		}
 	}
 	a.changed = false

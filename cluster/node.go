@@ -71,6 +71,14 @@ const relayName = "presence-relay"
 // New checks cfg, checks that this node can listen where it must, and
 // prepares protoactor's cluster without touching the network. obs may be nil.
 func New(cfg Config, log *slog.Logger, obs Observer) (*Node, error) {
+	return newNode(cfg, log, obs, newProvider)
+}
+
+// providerFunc builds the membership provider (tests use protoactor's
+// in-process one) and says this node's member id and the provider's name.
+type providerFunc func(ctx context.Context, cfg Config, systemID string) (pcluster.ClusterProvider, string, string, error)
+
+func newNode(cfg Config, log *slog.Logger, obs Observer, provider providerFunc) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -97,7 +105,7 @@ func New(cfg Config, log *slog.Logger, obs Observer) (*Node, error) {
 		actor.WithDeadLetterRequestLogging(false),
 	)
 	ctx, cancel := context.WithCancel(context.Background())
-	prov, selfID, name, err := newProvider(ctx, cfg, sys.ID)
+	prov, selfID, name, err := provider(ctx, cfg, sys.ID)
 	if err != nil {
 		cancel()
 		return nil, err

@@ -7,9 +7,9 @@ import "time"
 // be cheap: the partial and vector events happen once per room per flush.
 type Observer interface {
 	MembersLive(n int)         // members this node counts as live, itself included
-	PartialSent()              // this node sent a partial to an aggregator
+	PartialSent(remote bool)   // this node sent a partial to an aggregator (remote: on another node)
 	PartialReceived()          // an aggregator on this node received a partial
-	VectorSent()               // an aggregator on this node pushed a vector to a node
+	VectorSent(remote bool)    // an aggregator on this node pushed a vector to a node (remote: another)
 	VectorReceived()           // this node's relay received a vector
 	AggregatorActivated()      // an aggregator grain started on this node
 	AggregatorStopped()        // an aggregator grain on this node stopped
@@ -20,9 +20,9 @@ type Observer interface {
 type nopObserver struct{}
 
 func (nopObserver) MembersLive(int)         {}
-func (nopObserver) PartialSent()            {}
+func (nopObserver) PartialSent(bool)        {}
 func (nopObserver) PartialReceived()        {}
-func (nopObserver) VectorSent()             {}
+func (nopObserver) VectorSent(bool)         {}
 func (nopObserver) VectorReceived()         {}
 func (nopObserver) AggregatorActivated()    {}
 func (nopObserver) AggregatorStopped()      {}

@@ -92,7 +92,7 @@ func (r *relay) sendPartial(ctx actor.Context, rm *relayRoom, resync bool) {
 		rm.resyncAt = time.Now()
 	}
 	ctx.Send(rm.agg, p)
-	r.n.obs.PartialSent()
+	r.n.obs.PartialSent(rm.agg.Address != r.n.sys.Address())
 }
 
 // resolve finds rm's aggregator: it asks the owner's disthash placement

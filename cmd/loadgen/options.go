@@ -62,7 +62,7 @@ func (o *options) register(fs *flag.FlagSet, scenario string) {
 	fs.DurationVar(&o.Deadline, "deadline", 15*time.Minute, "bound on the whole run")
 	fs.DurationVar(&o.FlushInterval, "flush-interval", 50*time.Millisecond, "the server's --flush-interval: the churn check allows one count frame per member per interval")
 	fs.IntVar(&o.ServerPID, "server-pid", 0, "server process to measure (CPU, RSS from /proc); 0 = do not measure")
-	fs.StringVar(&o.MetricsURL, "metrics-url", "", "server's Prometheus /metrics to scrape (ours), e.g. http://127.0.0.1:8080/metrics")
+	fs.StringVar(&o.MetricsURL, "metrics-url", "", "server's Prometheus /metrics to scrape (ours), e.g. http://127.0.0.1:8080/metrics; several, comma-separated, are summed (a cluster)")
 	fs.StringVar(&o.Label, "label", "", "name of the server under test in the results (default: the protocol)")
 	fs.StringVar(&o.JSON, "json", "", "write the result as JSON to this file")
 	fs.StringVar(&o.Progress, "progress", "auto", "progress bars on stderr: auto (on a terminal), always or never")
@@ -129,8 +129,10 @@ func (o *options) validate() error {
 		bad("--server-pid must be a process id, got %d", o.ServerPID)
 	}
 	if o.MetricsURL != "" {
-		if u, err := url.Parse(o.MetricsURL); err != nil || u.Scheme != "http" {
-			bad("--metrics-url must be an http:// URL, got %q", o.MetricsURL)
+		for _, one := range strings.Split(o.MetricsURL, ",") {
+			if u, err := url.Parse(one); err != nil || u.Scheme != "http" {
+				bad("--metrics-url must be an http:// URL (or several, comma-separated), got %q", one)
+			}
 		}
 	}
 	switch progressMode(o.Progress) {

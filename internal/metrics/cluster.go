@@ -11,9 +11,9 @@ import (
 // safe for concurrent use and cheap.
 type ClusterMetrics struct {
 	members        prometheus.Gauge
-	partialsSent   prometheus.Counter
+	partialsSent   *prometheus.CounterVec
 	partialsRecv   prometheus.Counter
-	vectorsSent    prometheus.Counter
+	vectorsSent    *prometheus.CounterVec
 	vectorsRecv    prometheus.Counter
 	activations    prometheus.Counter
 	aggregators    prometheus.Gauge
@@ -29,9 +29,9 @@ func (m *Metrics) Cluster() *ClusterMetrics {
 	}
 	c := &ClusterMetrics{
 		members:      prometheus.NewGauge(prometheus.GaugeOpts(f("members", "Cluster members this node counts as live (in the topology, not blocked, not suspected), itself included."))),
-		partialsSent: prometheus.NewCounter(prometheus.CounterOpts(f("partials_sent_total", "Partials (this node's absolute count of a room) sent to aggregators."))),
+		partialsSent: prometheus.NewCounterVec(prometheus.CounterOpts(f("partials_sent_total", "Partials (this node's absolute count of a room) sent to aggregators, by where the aggregator is: other_node or this_node.")), []string{"to"}),
 		partialsRecv: prometheus.NewCounter(prometheus.CounterOpts(f("partials_received_total", "Partials received by the aggregators on this node."))),
-		vectorsSent:  prometheus.NewCounter(prometheus.CounterOpts(f("vectors_sent_total", "Vectors (a room's partials per node) pushed by the aggregators on this node, one per receiving node."))),
+		vectorsSent:  prometheus.NewCounterVec(prometheus.CounterOpts(f("vectors_sent_total", "Vectors (a room's partials per node) pushed by the aggregators on this node, one per receiving node: other_node or this_node.")), []string{"to"}),
 		vectorsRecv:  prometheus.NewCounter(prometheus.CounterOpts(f("vectors_received_total", "Vectors received by this node's relay."))),
 		activations:  prometheus.NewCounter(prometheus.CounterOpts(f("aggregator_activations_total", "Aggregator grains activated on this node."))),
 		aggregators:  prometheus.NewGauge(prometheus.GaugeOpts(f("aggregators", "Aggregator grains active on this node."))),
@@ -44,16 +44,29 @@ func (m *Metrics) Cluster() *ClusterMetrics {
 	}
 	m.reg.MustRegister(c.members, c.partialsSent, c.partialsRecv, c.vectorsSent, c.vectorsRecv,
 		c.activations, c.aggregators, c.lossCorrection, c.expulsions)
+	for _, to := range []string{"other_node", "this_node"} {
+		c.partialsSent.WithLabelValues(to)
+		c.vectorsSent.WithLabelValues(to)
+	}
 	return c
 }
 
-func (c *ClusterMetrics) MembersLive(n int)  { c.members.Set(float64(n)) }
-func (c *ClusterMetrics) PartialSent()       { c.partialsSent.Inc() }
-func (c *ClusterMetrics) PartialReceived()   { c.partialsRecv.Inc() }
-func (c *ClusterMetrics) VectorSent()        { c.vectorsSent.Inc() }
-func (c *ClusterMetrics) VectorReceived()    { c.vectorsRecv.Inc() }
-func (c *ClusterMetrics) AggregatorStopped() { c.aggregators.Dec() }
-func (c *ClusterMetrics) Expelled()          { c.expulsions.Inc() }
+func where(remote bool) string {
+	if remote {
+		return "other_node"
+	}
+	return "this_node"
+}
+
+func (c *ClusterMetrics) MembersLive(n int) { c.members.Set(float64(n)) }
+func (c *ClusterMetrics) PartialSent(remote bool) {
+	c.partialsSent.WithLabelValues(where(remote)).Inc()
+}
+func (c *ClusterMetrics) PartialReceived()       { c.partialsRecv.Inc() }
+func (c *ClusterMetrics) VectorSent(remote bool) { c.vectorsSent.WithLabelValues(where(remote)).Inc() }
+func (c *ClusterMetrics) VectorReceived()        { c.vectorsRecv.Inc() }
+func (c *ClusterMetrics) AggregatorStopped()     { c.aggregators.Dec() }
+func (c *ClusterMetrics) Expelled()              { c.expulsions.Inc() }
 func (c *ClusterMetrics) AggregatorActivated() {
 	c.activations.Inc()
 	c.aggregators.Inc()

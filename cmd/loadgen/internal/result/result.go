@@ -69,6 +69,11 @@ type Latency struct {
 	LeaveP50Ms  float64 `json:"leaveP50Ms"`
 	ServerP50Ms float64 `json:"serverP50Ms,omitempty"` // presence_push_latency_seconds, change → last member written
 	ServerP99Ms float64 `json:"serverP99Ms,omitempty"`
+
+	// In a cluster (--metrics-url of every node): messages between nodes
+	// per step, partials to an aggregator and vectors pushed back
+	// (presence_cluster_{partials,vectors}_sent_total{to="other_node"}).
+	ClusterMessagesPerChange float64 `json:"clusterMessagesPerChange,omitempty"`
 }
 
 // Churn is a steady rate of joins and leaves into a room of N, and what
