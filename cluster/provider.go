@@ -19,7 +19,12 @@ import (
 	"google.golang.org/grpc/keepalive"
 )
 
-// etcdBaseKey is where the members register: /presence/NAME/NAME@ID.
+// etcdBaseKey is where the members register: /presence/NAME/NAME/NAME@ID.
+// protoactor's provider reads and watches the prefix BASE/NAME with no
+// trailing slash (etcd_provider.go:276, :326), so under a shared base key a
+// cluster named demo would take in the members of demo2. With the name in
+// the base key too, its prefix is /presence/NAME/NAME, which no other
+// valid name shares.
 const etcdBaseKey = "/presence"
 
 // Keepalive on protoactor's gRPC connections. The pinned remote dials with
@@ -46,7 +51,7 @@ const staticRefresh = 300 * time.Millisecond
 // (etcd_provider.go:71), automanaged by the bare system id.
 func newProvider(ctx context.Context, cfg Config, systemID string) (pcluster.ClusterProvider, string, string, error) {
 	if len(cfg.Etcd) > 0 {
-		p, err := etcd.NewWithConfig(etcdBaseKey, clientv3.Config{
+		p, err := etcd.NewWithConfig(etcdBaseKey+"/"+cfg.Name, clientv3.Config{
 			Endpoints: cfg.Etcd,
 			// Notice a dead etcd connection, and reconnect within about a
 			// second once etcd is back (gRPC's own backoff grows to 2 minutes):

@@ -133,7 +133,10 @@ func (r *relay) resolve(ctx actor.Context, rm *relayRoom) {
 // aggregator may not have heard from everyone yet, and the liveness view,
 // not the vector, decides who counts). Origins it reports down are suspected
 // here too, so that a node without a connection to a dead member learns of
-// its death from the aggregator.
+// its death from the aggregator — unless this node has heard from them
+// within the last refresh interval and a half: the aggregator may be the one
+// cut off from them (a partial partition), and this node would otherwise
+// suspect and readmit them with every vector.
 func (r *relay) vector(ctx actor.Context, v *Vector) {
 	r.n.obs.VectorReceived()
 	rm := r.rooms[v.Room]
@@ -150,8 +153,9 @@ func (r *relay) vector(ctx actor.Context, v *Vector) {
 	}
 	now := time.Now()
 	suspected := false
+	recent := now.Add(-3 * r.n.cfg.Refresh / 2)
 	for _, id := range v.Down {
-		if r.n.view.suspect(id, now) {
+		if !r.n.view.heardSince(id, recent) && r.n.view.suspect(id, now) {
 			r.n.log.Info("an aggregator reports a member down: its partials no longer count until it answers a ping", "member", id, "room", v.Room)
 			suspected = true
 		}

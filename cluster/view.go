@@ -129,6 +129,14 @@ func (v *view) heard(id string, sentAt, now time.Time) (cleared bool) {
 	return false
 }
 
+// heardSince reports whether id answered or pinged this node after t.
+func (v *view) heardSince(id string, t time.Time) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	st := v.members[id]
+	return st != nil && st.lastHeard.After(t)
+}
+
 // setBlocked records protoactor's blocklist; true if it changed anything.
 func (v *view) setBlocked(blocked map[string]bool) bool {
 	v.mu.Lock()
