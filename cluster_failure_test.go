@@ -163,3 +163,61 @@ func removedBy(nodes []*node, gone *node) (bool, string) {
 	}
 	return true, ""
 }
+
+// TestClusterEtcdOutage stops etcd while three nodes serve a room. Without
+// etcd the rooms keep exact totals among the live nodes: members join and
+// leave, and a node killed meanwhile is dropped by the others at once (the
+// fast path needs no etcd). When etcd returns nothing breaks: the surviving
+// nodes stay members (their leases are renewed), the killed node's lease
+// finally expires, and a new node can join.
+func TestClusterEtcdOutage(t *testing.T) {
+	bin, etcd, nodes := startCluster(t, 3)
+	alive := func() []*node { return running(nodes) }
+	const perNode = 6
+	members := spread(t, alive, "e", perNode)
+	total := len(nodes) * perNode
+	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+
+	etcd.stop()
+	t.Log("etcd stopped")
+
+	// Joins and leaves while etcd is down.
+	joiners := spread(t, alive, "e", 2)
+	peak := total + 2*len(nodes) // the most members there ever are
+	total += 2 * len(nodes)
+	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+	joiners.stop()
+	total -= 2 * len(nodes)
+	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+
+	// A node dies while etcd is down: the others drop it at once, its
+	// members come back through the others.
+	victim := nodes[len(nodes)-1]
+	victim.kill9()
+	eventually(t, 30*time.Second, func() (bool, string) {
+		if len(members.on(victim.name)) > 0 {
+			return false, "members still on the killed node"
+		}
+		return members.converged(total)
+	})
+	checkNeverOvercounted(t, members, peak)
+
+	etcd.start()
+	t.Log("etcd back")
+	// The dead node's registration expires once etcd runs again; the
+	// survivors' are renewed and they stay members.
+	eventually(t, 30*time.Second, func() (bool, string) { return removedBy(nodes, victim) })
+	eventually(t, 30*time.Second, func() (bool, string) { return allSeeMembers(running(nodes), len(running(nodes))) })
+	for _, n := range running(nodes) {
+		if status, _ := n.server().get(t, "/readyz", nil); status != 200 {
+			t.Fatalf("%s /readyz = %d after etcd came back", n.name, status)
+		}
+	}
+	late := startNode(t, bin, "late", nodeOptions{cluster: "test", etcd: etcd.url})
+	nodes = append(nodes, late)
+	eventually(t, 30*time.Second, func() (bool, string) { return allSeeMembers(running(nodes), len(running(nodes))) })
+	c := dial(t, late.server(), dialOptions{room: "e"})
+	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total + 1) })
+	eventually(t, 10*time.Second, func() (bool, string) { return allShow([]*wsClient{c}, total+1) })
+	checkNeverOvercounted(t, members, peak)
+}

@@ -171,7 +171,7 @@ func startNode(t *testing.T, bin, name string, o nodeOptions) *node {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			n.logs.Write(append(sc.Bytes(), '\n'))
+			_, _ = n.logs.Write(append(sc.Bytes(), '\n'))
 			var line struct{ Msg, Addr, Member string }
 			if json.Unmarshal(sc.Bytes(), &line) == nil {
 				switch line.Msg {
@@ -369,13 +369,18 @@ type crowd struct {
 }
 
 // spread connects perNode roamers to each node (in the order given), all in
-// room; each roams over the nodes from its own.
+// room, from loopback source addresses; each roams over the nodes from its own.
 func spread(t *testing.T, nodes func() []*node, room string, perNode int) *crowd {
+	return spreadFrom(t, nodes, room, perNode, []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"})
+}
+
+// spreadFrom is spread from the given source addresses ("" = the kernel's choice).
+func spreadFrom(t *testing.T, nodes func() []*node, room string, perNode int, sources []string) *crowd {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &crowd{cancel: cancel}
 	ns := nodes()
 	for i := range len(ns) * perNode {
-		r := &roamer{room: room, local: "127.0.0." + strconv.Itoa(2+i%5)}
+		r := &roamer{room: room, local: sources[i%len(sources)]}
 		c.members = append(c.members, r)
 		first := i % len(ns)
 		order := func() []*node {
@@ -454,13 +459,6 @@ func (s *syncBuffer) tail(n int) string {
 	defer s.mu.Unlock()
 	lines := strings.Split(strings.TrimRight(s.b.String(), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
-// contains reports whether the log has a line containing sub.
-func (s *syncBuffer) contains(sub string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Contains(s.b.String(), sub)
 }
 
 func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }

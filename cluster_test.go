@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -153,4 +155,65 @@ func onNode(t *testing.T, n *node, room string) int {
 		}
 	}
 	return 0
+}
+
+// TestClusterStaticPeers runs three nodes with --cluster-peers (protoactor's
+// automanaged provider, no etcd): exact totals, and a killed node dropped.
+func TestClusterStaticPeers(t *testing.T) {
+	requireClusterTools(t)
+	bin := buildBinary(t)
+	var addrs []string
+	for len(addrs) < 3 { // each node's cluster port p, with p+1 (its health check) free too
+		p := freePort(t, "127.0.0.1")
+		if ln, err := net.Listen("tcp", net.JoinHostPort("0.0.0.0", strconv.Itoa(p+1))); err == nil && p < 65535 {
+			ln.Close()
+			addrs = append(addrs, net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		}
+	}
+	peers := strings.Join(addrs, ",")
+	var nodes []*node
+	for i, addr := range addrs {
+		nodes = append(nodes, startNode(t, bin, "peer"+strconv.Itoa(i), nodeOptions{cluster: "static", bind: addr, peers: peers}))
+	}
+	eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers(nodes, 3) })
+	alive := func() []*node { return running(nodes) }
+	const perNode = 5
+	total := perNode * len(nodes)
+	members := spread(t, alive, "st", perNode)
+	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+
+	nodes[1].kill9()
+	eventually(t, 30*time.Second, func() (bool, string) {
+		if len(members.on(nodes[1].name)) > 0 {
+			return false, "members still on the killed node"
+		}
+		return members.converged(total)
+	})
+	eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers(running(nodes), 2) })
+	checkNeverOvercounted(t, members, total)
+}
+
+// TestClusterNamesDoNotMix: two clusters whose names share a prefix, on one
+// etcd, stay apart (protoactor's provider watches a prefix without a
+// trailing slash; see cluster/provider.go).
+func TestClusterNamesDoNotMix(t *testing.T) {
+	requireClusterTools(t, "etcd")
+	bin := buildBinary(t)
+	etcd := startEtcd(t, "127.0.0.1")
+	a := startNode(t, bin, "a", nodeOptions{cluster: "demo", etcd: etcd.url})
+	b := startNode(t, bin, "b", nodeOptions{cluster: "demo2", etcd: etcd.url})
+	c := startNode(t, bin, "c", nodeOptions{cluster: "demo", etcd: etcd.url})
+	eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers([]*node{a, c}, 2) })
+	eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers([]*node{b}, 1) })
+	for _, n := range []*node{a, c} {
+		v, err := n.clusterAPI()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range v.Members {
+			if m.ID == b.member {
+				t.Fatalf("%s (cluster demo) lists %s of cluster demo2", n.name, b.name)
+			}
+		}
+	}
 }
