@@ -34,6 +34,8 @@ type client struct {
 	proto protocol
 	wmu   sync.Mutex
 
+	server int // which of --url it joined
+
 	count    atomic.Int64 // last count read; -1 before the first
 	seenAt   atomic.Int64 // unix nanos when count took its current value
 	frames   atomic.Int64 // count frames read
@@ -113,15 +115,15 @@ func (w *worker) dialClient(ctx context.Context, src net.IP) (*client, error) {
 			return nd.DialContext(ctx, network, addr)
 		},
 	}
-	target := w.cfg.wsURLs[(uint64(w.cfg.Index)+w.dials.Add(1)-1)%uint64(len(w.cfg.wsURLs))]
-	nc, br, _, err := d.Dial(ctx, target)
+	server := int((uint64(w.cfg.Index) + w.dials.Add(1) - 1) % uint64(len(w.cfg.wsURLs)))
+	nc, br, _, err := d.Dial(ctx, w.cfg.wsURLs[server])
 	if err != nil {
 		return nil, fmt.Errorf("dial from %s: %w", src, err)
 	}
 	if br == nil {
 		br = bufio.NewReaderSize(nc, 512)
 	}
-	c := &client{w: w, nc: nc, br: br, proto: w.cfg.Proto, done: make(chan struct{}), buf: make([]byte, 0, 128)}
+	c := &client{w: w, nc: nc, br: br, proto: w.cfg.Proto, server: server, done: make(chan struct{}), buf: make([]byte, 0, 128)}
 	c.count.Store(-1)
 	if c.proto == protoSocketIO {
 		if err := c.socketIOHandshake(ctx); err != nil {

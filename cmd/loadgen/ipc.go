@@ -51,6 +51,7 @@ type request struct {
 	Duration    time.Duration `json:"duration,omitempty"`
 	FailOnDrop  bool          `json:"failOnDrop,omitempty"` // await: give up once the server has dropped more than DropBase members
 	DropBase    int64         `json:"dropBase,omitempty"`
+	SkipServer  int           `json:"skipServer,omitempty"` // await: ignore the members of server SkipServer-1 (--url's list); 0: none
 }
 
 // reply answers one request; Progress lines may come before it.
@@ -115,5 +116,6 @@ type statsResult struct {
 	ErrorEvents int64    `json:"errorEvents"`
 	StaleSeq    int64    `json:"staleSeq"`
 	Dropped     int64    `json:"dropped"`
+	PerServer   []int    `json:"perServer,omitempty"` // live members on each server of --url
 	Errors      []string `json:"errors,omitempty"`
 }

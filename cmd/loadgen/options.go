@@ -40,6 +40,8 @@ type options struct {
 	Rate2    float64       // churn: joins (and leaves) per second
 	Settle   time.Duration // idle
 	Hold     time.Duration // idle
+	Victim   int           // failover: index in --url of the node the event hits
+	Event    string        // failover: shell command that makes it fail
 
 	proto protocol
 }
@@ -80,6 +82,9 @@ func (o *options) register(fs *flag.FlagSet, scenario string) {
 	case "churn":
 		fs.Float64Var(&o.Rate2, "churn-rate", 100, "joins per second during the churn, and as many leaves")
 		fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long the churn lasts")
+	case "failover":
+		fs.IntVar(&o.Victim, "victim", 0, "index (from 0) in --url of the node --event makes fail")
+		fs.StringVar(&o.Event, "event", "", "shell command run once the room is full, e.g. 'kill -9 1234' (required)")
 	case "idle":
 		fs.DurationVar(&o.Settle, "settle", 3*time.Second, "wait after every client has seen N before the memory is read")
 		fs.DurationVar(&o.Hold, "hold", 10*time.Second, "how long the clients stay idle while the server's CPU is measured")
@@ -216,6 +221,9 @@ Scenarios:
   leave   a room of N; a third close cleanly, a third reset (SO_LINGER 0), a
           third stay; the time until the rest see the truth
   idle    N idle members; the server's memory per connection (RSS) and CPU
+  failover  a room of N over the nodes of a cluster (several --url); --event
+          (e.g. 'kill -9 PID' of one node's process) is run, and the time until
+          every member of the other nodes reads the total without --victim's
 
 Other commands:
   report  build BENCHMARKS.md and SVG charts from result JSON files

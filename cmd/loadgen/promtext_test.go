@@ -76,7 +76,7 @@ func TestScrapeSumsTheNodesOfACluster(t *testing.T) {
 	}
 	var urls []string
 	for _, body := range []string{node(1, 4), node(2, 5)} {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, body) }))
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, body) }))
 		t.Cleanup(srv.Close)
 		urls = append(urls, srv.URL)
 	}

@@ -133,7 +133,7 @@ func (w *worker) handle(ctx context.Context, r request) {
 		if r.FailOnDrop {
 			base = r.DropBase
 		}
-		res = w.await(ctx, r.ID, int64(r.Count), base)
+		res = w.await(ctx, r.ID, int64(r.Count), base, r.SkipServer-1)
 	case opLeave:
 		res, err = w.leave(r.Clean, r.Reset)
 	case opChurn:
@@ -276,14 +276,14 @@ func (w *worker) progress(id int, value func() int64) (stop func()) {
 // the readers as they read, so the polling period does not enter them.
 // With dropBase ≥ 0 it gives up as soon as the server has dropped more
 // than dropBase of this worker's clients: the target then cannot be reached.
-func (w *worker) await(ctx context.Context, id int, target, dropBase int64) awaitResult {
+func (w *worker) await(ctx context.Context, id int, target, dropBase int64, skip int) awaitResult {
 	t := time.NewTicker(2 * time.Millisecond)
 	defer t.Stop()
 	var atTarget atomic.Int64
 	stopProgress := w.progress(id, atTarget.Load)
 	defer stopProgress()
 	for {
-		res := w.check(target)
+		res := w.check(target, skip)
 		atTarget.Store(int64(res.AtTarget))
 		if res.Done {
 			return res
@@ -300,13 +300,13 @@ func (w *worker) await(ctx context.Context, id int, target, dropBase int64) awai
 	}
 }
 
-func (w *worker) check(target int64) awaitResult {
+func (w *worker) check(target int64, skip int) awaitResult {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	res := awaitResult{Dropped: w.stats.dropped.Load()}
 	var wrong map[int64]int
 	for _, c := range w.live {
-		if c.state.Load() != stAlive {
+		if c.state.Load() != stAlive || c.server == skip {
 			continue
 		}
 		res.Live++
@@ -381,14 +381,16 @@ func (w *worker) usage() (statsResult, error) {
 	rss, _ := readRSS(os.Getpid())
 	w.mu.Lock()
 	live := 0
+	perServer := make([]int, len(w.cfg.wsURLs))
 	for _, c := range w.live {
 		if c.state.Load() == stAlive {
 			live++
+			perServer[c.server]++
 		}
 	}
 	w.mu.Unlock()
 	return statsResult{
-		CPU: cpu, RSS: rss, MaxRSS: maxRSS, Live: live,
+		CPU: cpu, RSS: rss, MaxRSS: maxRSS, Live: live, PerServer: perServer,
 		CountFrames: w.stats.countFrames.Load(), OtherFrames: w.stats.otherFrames.Load(),
 		BadFrames: w.stats.badFrames.Load(), ErrorEvents: w.stats.errorEvents.Load(),
 		StaleSeq: w.stats.staleSeq.Load(), Dropped: w.stats.dropped.Load(),

@@ -34,10 +34,23 @@ type Run struct {
 	Leave   *Leave   `json:"leave,omitempty"`
 	Idle    *Idle    `json:"idle,omitempty"`
 
+	Failover *Failover `json:"failover,omitempty"`
+
 	Server  *Usage            `json:"server,omitempty"`
 	Loadgen *Usage            `json:"loadgen"`
 	Frames  Frames            `json:"frames"`
 	Metrics map[string]string `json:"metrics,omitempty"` // a few server metrics at the end, as read
+}
+
+// Failover is one node of a cluster failing under a full room.
+type Failover struct {
+	Event         string  `json:"event"`         // the command that made it fail
+	Victim        int     `json:"victim"`        // its index in --url
+	VictimMembers int     `json:"victimMembers"` // members it had
+	Survivors     int     `json:"survivors"`     // members of the other nodes: the corrected total
+	Done          bool    `json:"done"`          // every one of them read it
+	AtTarget      int     `json:"atTarget"`
+	CorrectedMs   float64 `json:"correctedMs"` // the command started → the last of them read it
 }
 
 // Setup is the filling of the room: the ramp itself.
