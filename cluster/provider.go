@@ -28,11 +28,21 @@ import (
 const etcdBaseKey = "/presence"
 
 // Keepalive on protoactor's gRPC connections. The pinned remote dials with
-// no keepalive at all, so a frozen peer (SIGSTOP: its kernel still ACKs) or
-// a silent partition would leave a connection that looks healthy until
-// gossip heartbeats expire. With these, a peer that stops answering HTTP/2
-// pings is dropped within keepaliveTime + keepaliveTimeout, and the remote
-// reports its endpoint terminated: the same fast path as a killed process.
+// no keepalive at all, so a partition or a frozen peer would leave
+// connections that look healthy. With these:
+//
+//   - gRPC sets TCP_USER_TIMEOUT to keepaliveTimeout on both ends, so a
+//     connection whose data stays unacknowledged that long is aborted, and
+//     the remote reports the endpoint terminated: the fast path of a killed
+//     process. Gossip and our pings put data on every connection several
+//     times a second, so a partition is noticed in 2–5 s.
+//   - servers ping every keepaliveTime and drop a client that does not
+//     answer within keepaliveTimeout. (gRPC-go raises a client's ping
+//     interval below 10 s to 10 s, so the client side pings every 10 s.)
+//
+// A frozen peer's kernel still acknowledges data, so a freeze is noticed by
+// its lease instead (3 s with etcd; the static provider's 2 s health check),
+// or by the client's 10 s keepalive while etcd is down.
 const (
 	keepaliveTime    = time.Second
 	keepaliveTimeout = 2 * time.Second
