@@ -109,6 +109,8 @@ start_cluster() {
 			[ "$(curl -sf "http://${NODE_HTTP[i]}/api/cluster" | jq '[.members[] | select(.status=="alive")] | length')" = "$count" ] && break
 			sleep 0.1
 		done
+		[ "$(curl -sf "http://${NODE_HTTP[i]}/api/cluster" | jq '[.members[] | select(.status=="alive")] | length')" = "$count" ] ||
+			{ echo "cluster.sh: node $i does not see all $count members (see $OUT/$name-node$i.log)" >&2; exit 1; }
 	done
 }
 

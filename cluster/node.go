@@ -39,11 +39,12 @@ type Node struct {
 	selfID   string // this node's member id in the topology
 	provider string // "etcd" or "peers", for /api/cluster
 
-	sys    *actor.ActorSystem // the cluster's actor system
-	cl     *pcluster.Cluster
-	prov   pcluster.ClusterProvider
-	view   *view
-	cancel context.CancelFunc // ends the etcd client's background work
+	sys      *actor.ActorSystem // the cluster's actor system
+	cl       *pcluster.Cluster
+	prov     pcluster.ClusterProvider
+	view     *view
+	announce *announcer
+	cancel   context.CancelFunc // ends the etcd client's background work
 
 	local *actor.RootContext // the rooms' actor system, and its Rooms
 	rooms *actor.PID
@@ -110,8 +111,13 @@ func newNode(cfg Config, log *slog.Logger, obs Observer, provider providerFunc) 
 		cancel()
 		return nil, err
 	}
+	announce, err := newAnnouncer(ctx, cfg, selfID)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
 	n := &Node{
-		cfg: cfg, log: log, obs: obs, selfID: selfID, provider: name,
+		cfg: cfg, log: log, obs: obs, selfID: selfID, provider: name, announce: announce,
 		sys: sys, prov: prov, view: newView(selfID), cancel: cancel,
 		pending:  make(map[string]localCount),
 		fatal:    make(chan error, 1),
@@ -281,6 +287,7 @@ func (n *Node) Leave(ctx context.Context) {
 		return
 	}
 	defer n.cancel()
+	defer n.announce.close()
 	if !n.joined.Load() {
 		return // still waiting for the provider: nobody counts this node
 	}
@@ -303,6 +310,19 @@ func (n *Node) Leave(ctx context.Context) {
 	case <-ctx.Done():
 		n.log.Warn("leaving the cluster took too long", "err", ctx.Err())
 	}
+}
+
+// missedBy handles a Pong that says the member peer does not have this node
+// in its topology: its provider missed this node's registration (see
+// announcer), so this node registers again.
+func (n *Node) missedBy(peer string) {
+	n.announce.reannounce(func(err error) {
+		if err != nil {
+			n.log.Warn("re-announcing this node to a member that missed it", "member", peer, "err", err)
+			return
+		}
+		n.log.Info("re-announced this node: a member's etcd provider had missed its registration", "member", peer)
+	})
 }
 
 // checkListen reports whether addr can be listened on now.

@@ -75,6 +75,9 @@ func (r *relay) Receive(ctx actor.Context) {
 	case *Ping:
 		r.ping(ctx, msg)
 	case *Pong:
+		if !msg.KnowsYou {
+			r.n.missedBy(msg.From)
+		}
 		if r.n.view.heard(msg.From, time.Unix(0, msg.Nonce), time.Now()) {
 			r.n.log.Info("member answered after a suspicion: its partials count again", "member", msg.From)
 			r.viewChanged(ctx)
@@ -197,7 +200,7 @@ func (r *relay) ping(ctx actor.Context, msg *Ping) {
 		return
 	}
 	r.n.view.heard(msg.From, time.Time{}, time.Now())
-	ctx.Send(to, &Pong{From: r.n.selfID, Nonce: msg.Nonce})
+	ctx.Send(to, &Pong{From: r.n.selfID, Nonce: msg.Nonce, KnowsYou: r.n.view.knows(msg.From)})
 }
 
 // expelled decides what a member's "I have blocked you" means. A member this

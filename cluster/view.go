@@ -129,6 +129,14 @@ func (v *view) heard(id string, sentAt, now time.Time) (cleared bool) {
 	return false
 }
 
+// knows reports whether id is in the topology.
+func (v *view) knows(id string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	_, ok := v.members[id]
+	return ok
+}
+
 // heardSince reports whether id answered or pinged this node after t.
 func (v *view) heardSince(id string, t time.Time) bool {
 	v.mu.RLock()

@@ -340,7 +340,8 @@ func (x *Ping) GetNonce() int64 {
 type Pong struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	From          string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
-	Nonce         int64                  `protobuf:"varint,2,opt,name=nonce,proto3" json:"nonce,omitempty"` // the Ping's nonce
+	Nonce         int64                  `protobuf:"varint,2,opt,name=nonce,proto3" json:"nonce,omitempty"`                       // the Ping's nonce
+	KnowsYou      bool                   `protobuf:"varint,3,opt,name=knows_you,json=knowsYou,proto3" json:"knows_you,omitempty"` // the pinger is in the answering node's topology
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -387,6 +388,13 @@ func (x *Pong) GetNonce() int64 {
 		return x.Nonce
 	}
 	return 0
+}
+
+func (x *Pong) GetKnowsYou() bool {
+	if x != nil {
+		return x.KnowsYou
+	}
+	return false
 }
 
 // Expelled tells a node that the sender has blocked it: protoactor never lets
@@ -518,10 +526,11 @@ const file_wire_proto_rawDesc = "" +
 	"\x04Ping\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12!\n" +
 	"\ffrom_address\x18\x02 \x01(\tR\vfromAddress\x12\x14\n" +
-	"\x05nonce\x18\x03 \x01(\x03R\x05nonce\"0\n" +
+	"\x05nonce\x18\x03 \x01(\x03R\x05nonce\"M\n" +
 	"\x04Pong\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x14\n" +
-	"\x05nonce\x18\x02 \x01(\x03R\x05nonce\"2\n" +
+	"\x05nonce\x18\x02 \x01(\x03R\x05nonce\x12\x1b\n" +
+	"\tknows_you\x18\x03 \x01(\bR\bknowsYou\"2\n" +
 	"\bExpelled\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x12\n" +
 	"\x04live\x18\x02 \x01(\x05R\x04live\"\x1d\n" +
