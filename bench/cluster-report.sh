@@ -30,7 +30,7 @@ cat <<EOF
 ## Cluster: one room over several processes
 
 \`bench/cluster.sh $MODE\` (run alone: \`flock -x /work/quiet.lock bench/cluster.sh $MODE\`),
-$(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD), on this machine: $(nproc) cores,
+$(date -u +%Y-%m-%d), commit $(paste -sd' ' "$DIR/commit"), on this machine: $(nproc) cores,
 $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux; etcd $(etcd --version | awk '/etcd Version/ { print $3 }')
 and every node and load-generator worker on it, over loopback, sharing its two cores. Medians of
 $REPS repetitions, the range in brackets. Every phase ended with exact counts: **$ok**.

@@ -69,6 +69,8 @@ done
 [ "$(id -u)" = 0 ] || { echo "cluster.sh: the partition run needs root (nftables)" >&2; exit 1; }
 
 log "building into $OUT"
+git rev-parse --short HEAD >"$OUT/commit"
+git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo "+uncommitted changes" >>"$OUT/commit"
 go build -o "$OUT/presence" .
 go build -o "$OUT/loadgen" ./cmd/loadgen
 mkdir -p "$OUT/victim" && cp "$OUT/presence" "$OUT/victim/presence" && chmod 755 "$OUT/victim" "$OUT/victim/presence"
