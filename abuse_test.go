@@ -2,37 +2,26 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gobwas/ws"
-)
 
-// maskedFrame is one client frame with the given bits and payload.
-func maskedFrame(fin bool, op ws.OpCode, payload []byte) []byte {
-	h := ws.Header{Fin: fin, OpCode: op, Masked: true, Mask: ws.NewMask(), Length: int64(len(payload))}
-	p := append([]byte(nil), payload...)
-	ws.Cipher(p, h.Mask, 0)
-	var b bytes.Buffer
-	_ = ws.WriteHeader(&b, h)
-	b.Write(p)
-	return b.Bytes()
-}
+	"presence/internal/wstest"
+)
 
 // stream writes chunk after chunk to c until n bytes are out or a write
 // fails: an attacker that keeps sending whatever the server says.
-func stream(c *wsClient, chunks func(i int) []byte, n int) (sent int) {
+func stream(c *wstest.Client, chunks func(i int) []byte, n int) (sent int) {
 	for i := 0; sent < n; i++ {
 		b := chunks(i)
-		if c.writeRaw(b) != nil {
+		if c.Write(b) != nil {
 			return sent
 		}
 		sent += len(b)
@@ -46,43 +35,43 @@ func stream(c *wsClient, chunks func(i int) []byte, n int) (sent int) {
 // sender is closed with 1009, the server's heap does not grow by anything
 // like the message, and the members already in the room notice nothing.
 func TestAbuseOversizeMessagesKeepMemoryBounded(t *testing.T) {
+	// Not parallel: it measures the process's heap.
 	s := startServer(t, nil) // the default 4 KiB message limit
-	var observers []*wsClient
+	var observers []*wstest.Client
 	for range 3 {
-		observers = append(observers, dial(t, s, dialOptions{room: "lobby"}))
+		observers = append(observers, s.dial(t, "lobby"))
 	}
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow(observers, 3) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(observers, 3) })
 
 	const tenMiB = 10 << 20
 	body := make([]byte, 64<<10) // streamed again and again: the sender holds 64 KiB, not 10 MiB
-	kib := maskedFrame(false, ws.OpContinuation, make([]byte, 1024))
+	kib := wstest.Frame(false, 0, ws.OpContinuation, make([]byte, 1024))
 	var fragments bytes.Buffer
-	fragments.Write(maskedFrame(false, ws.OpText, []byte("x")))
+	fragments.Write(wstest.Frame(false, 0, ws.OpText, []byte("x")))
 	for range 100_000 - 1 {
-		fragments.Write(maskedFrame(false, ws.OpContinuation, []byte("x"))) // no FIN, ever
+		fragments.Write(wstest.Frame(false, 0, ws.OpContinuation, []byte("x"))) // no FIN, ever
 	}
 	huge := append([]byte{0x81, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 1, 2, 3, 4)
 
 	attacks := []struct {
 		name string
-		send func(c *wsClient) int
+		send func(c *wstest.Client) int
 	}{
-		{"declared length 2^63-1", func(c *wsClient) int {
-			_ = c.writeRaw(huge)
+		{"declared length 2^63-1", func(c *wstest.Client) int {
+			_ = c.Write(huge)
 			return len(huge)
 		}},
-		{"10 MiB in one frame", func(c *wsClient) int {
-			var h bytes.Buffer
-			_ = ws.WriteHeader(&h, ws.Header{Fin: true, OpCode: ws.OpText, Masked: true, Mask: ws.NewMask(), Length: tenMiB})
+		{"10 MiB in one frame", func(c *wstest.Client) int {
+			h := wstest.FrameHeader(true, 0, ws.OpText, tenMiB)
 			return stream(c, func(i int) []byte {
 				if i == 0 {
-					return h.Bytes()
+					return h
 				}
 				return body
-			}, tenMiB+h.Len())
+			}, tenMiB+len(h))
 		}},
-		{"10 MiB in 1 KiB fragments", func(c *wsClient) int {
-			first := maskedFrame(false, ws.OpText, make([]byte, 1024))
+		{"10 MiB in 1 KiB fragments", func(c *wstest.Client) int {
+			first := wstest.Frame(false, 0, ws.OpText, make([]byte, 1024))
 			return stream(c, func(i int) []byte {
 				if i == 0 {
 					return first
@@ -90,29 +79,29 @@ func TestAbuseOversizeMessagesKeepMemoryBounded(t *testing.T) {
 				return kib
 			}, tenMiB)
 		}},
-		{"100,000 one-byte fragments without FIN", func(c *wsClient) int {
-			_ = c.writeRaw(fragments.Bytes())
+		{"100,000 one-byte fragments without FIN", func(c *wstest.Client) int {
+			_ = c.Write(fragments.Bytes())
 			return fragments.Len()
 		}},
 	}
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
-			c := dial(t, s, dialOptions{room: "lobby"})
-			eventually(t, 10*time.Second, func() (bool, string) { return allShow(append(observers, c), 4) })
-			c.goSilent() // an attacker ignores the close frame and keeps sending
+			c := s.dial(t, "lobby")
+			wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(append(observers, c), 4) })
+			c.GoSilent() // an attacker ignores the close frame and keeps sending
 
 			before := readHeap()
 			peak := heapPeak()
 			sent := make(chan int, 1)
 			go func() { sent <- a.send(c) }()
-			if !c.waitDone(20 * time.Second) {
+			if !c.WaitDone(20 * time.Second) {
 				t.Fatal("the sender was not disconnected")
 			}
 			n := <-sent
 			top := peak()
 			after := readHeap()
 
-			if code := c.serverCloseCode(); code != int(ws.StatusMessageTooBig) {
+			if code := c.CloseCode(); code != ws.StatusMessageTooBig {
 				t.Errorf("the sender got close %d, want 1009", code)
 			}
 			allocated := after.total - before.total
@@ -129,12 +118,12 @@ func TestAbuseOversizeMessagesKeepMemoryBounded(t *testing.T) {
 			if after.live > before.live+1<<20 {
 				t.Errorf("live heap grew by %s and stayed; want under 1 MiB", mibDelta(after.live, before.live))
 			}
-			eventually(t, 10*time.Second, func() (bool, string) { return allShow(observers, 3) })
+			wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(observers, 3) })
 		})
 	}
 	for i, o := range observers {
-		if !o.isOpen() || o.seqProblem() != "" {
-			t.Fatalf("observer %d: open=%v, %s", i, o.isOpen(), o.seqProblem())
+		if !o.Open() || o.SeqProblem() != "" {
+			t.Fatalf("observer %d: open=%v, %s", i, o.Open(), o.SeqProblem())
 		}
 	}
 }
@@ -144,25 +133,26 @@ func TestAbuseOversizeMessagesKeepMemoryBounded(t *testing.T) {
 // limit): each flooder is closed with 1008, and the members in the room stay
 // connected and keep getting exact counts.
 func TestAbuseFloodsAreClosedWith1008(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, func(c *config) { c.MaxBadMessages = 1_000_000 })
-	var observers []*wsClient
+	var observers []*wstest.Client
 	for range 3 {
-		observers = append(observers, dial(t, s, dialOptions{room: "lobby"}))
+		observers = append(observers, s.dial(t, "lobby"))
 	}
-	var flooders []*wsClient
+	var flooders []*wstest.Client
 	for range 5 {
-		flooders = append(flooders, dial(t, s, dialOptions{room: "lobby"}))
+		flooders = append(flooders, s.dial(t, "lobby"))
 	}
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow(append(observers, flooders...), 8) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(append(observers, flooders...), 8) })
 
-	msg := maskedFrame(true, ws.OpText, []byte(`{"event":"spam"}`))
-	ping := maskedFrame(true, ws.OpPing, []byte("are you there"))
+	msg := wstest.Frame(true, 0, ws.OpText, []byte(`{"event":"spam"}`))
+	ping := wstest.Frame(true, 0, ws.OpPing, []byte("are you there"))
 	var wg sync.WaitGroup
 	for i, f := range flooders {
 		frame := [][]byte{msg, ping}[i%2]
 		wg.Go(func() {
 			for range 5000 {
-				if f.serverCloseCode() != 0 || f.writeRaw(frame) != nil {
+				if f.CloseCode() != 0 || f.Write(frame) != nil {
 					return
 				}
 			}
@@ -170,19 +160,19 @@ func TestAbuseFloodsAreClosedWith1008(t *testing.T) {
 	}
 	wg.Wait()
 	for i, f := range flooders {
-		if !f.waitDone(10 * time.Second) {
+		if !f.WaitDone(10 * time.Second) {
 			t.Fatalf("flooder %d was not disconnected", i)
 		}
-		if code := f.serverCloseCode(); code != int(ws.StatusPolicyViolation) {
+		if code := f.CloseCode(); code != ws.StatusPolicyViolation {
 			t.Fatalf("flooder %d got close %d, want 1008", i, code)
 		}
 	}
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow(observers, 3) })
-	late := dial(t, s, dialOptions{room: "lobby"})
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow(append(observers, late), 4) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(observers, 3) })
+	late := s.dial(t, "lobby")
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(append(observers, late), 4) })
 	for i, o := range observers {
-		if !o.isOpen() || o.seqProblem() != "" {
-			t.Fatalf("observer %d: open=%v, %s", i, o.isOpen(), o.seqProblem())
+		if !o.Open() || o.SeqProblem() != "" {
+			t.Fatalf("observer %d: open=%v, %s", i, o.Open(), o.SeqProblem())
 		}
 	}
 }
@@ -192,10 +182,11 @@ func TestAbuseFloodsAreClosedWith1008(t *testing.T) {
 // client still gets in meanwhile, and the server is left holding no
 // goroutine or file for any of them.
 func TestAbuseSlowlorisHandshake(t *testing.T) {
+	// Not parallel: it counts the process's goroutines and open files.
 	const handshake = time.Second
 	s := startServer(t, func(c *config) { c.HandshakeTimeout = handshake })
-	observer := dial(t, s, dialOptions{room: "lobby"})
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow([]*wsClient{observer}, 1) })
+	observer := s.dial(t, "lobby")
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{observer}, 1) })
 	base := currentResources(t)
 
 	addr := s.url[len("http://"):]
@@ -241,8 +232,8 @@ func TestAbuseSlowlorisHandshake(t *testing.T) {
 	}
 
 	// Meanwhile a normal client connects and joins.
-	c := dial(t, s, dialOptions{room: "lobby"})
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow([]*wsClient{observer, c}, 2) })
+	c := s.dial(t, "lobby")
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{observer, c}, 2) })
 
 	wg.Wait()
 	close(dropped)
@@ -254,7 +245,7 @@ func TestAbuseSlowlorisHandshake(t *testing.T) {
 	if longest > handshake+2*time.Second {
 		t.Errorf("a trickling handshake was held for %s; the handshake timeout is %s", longest, handshake)
 	}
-	c.closeNormally()
+	c.CloseNormally()
 	backToBaseline(t, base, 20*time.Second)
 }
 
@@ -264,38 +255,33 @@ func TestAbuseSlowlorisHandshake(t *testing.T) {
 // (write_timeout, a slow-consumer drop), the room never waits for it, and
 // nothing of it is left behind.
 func TestAbuseClientThatNeverReads(t *testing.T) {
+	// Not parallel: it counts the process's goroutines and open files.
 	const writeTimeout = 500 * time.Millisecond
 	s := startServer(t, func(c *config) {
 		c.WriteTimeout = writeTimeout
 		c.RateLimit, c.RateBurst = 1e6, 1_000_000
 		c.MaxBadMessages = 1_000_000 // every message is answered with an error event: output it will not read
 	})
-	var observers []*wsClient
+	var observers []*wstest.Client
 	for range 3 {
-		observers = append(observers, dial(t, s, dialOptions{room: "lobby"}))
+		observers = append(observers, s.dial(t, "lobby"))
 	}
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow(observers, 3) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(observers, 3) })
 	base := currentResources(t)
 	drops, _ := s.metric(t, "presence_slow_consumer_drops_total")
 	timeouts, _ := s.metric(t, `presence_leaves_total{reason="write_timeout"}`)
 
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-		return errors.Join(err, serr)
-	}}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	nc, _, _, err := ws.Dialer{NetDial: d.DialContext}.Dial(ctx, s.wsURL+"/ws?room=lobby")
+	// No reader at all (DialRaw, not a Client), and a 4 KiB receive buffer.
+	nc, _, err := wstest.DialRaw(s.wsURL+"/ws?room=lobby", wstest.Options{ReceiveBuffer: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow(observers, 4) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(observers, 4) })
 
 	var batch bytes.Buffer
 	for range 500 {
-		batch.Write(maskedFrame(true, ws.OpText, []byte("x")))
+		batch.Write(wstest.Frame(true, 0, ws.OpText, []byte("x")))
 	}
 	start := time.Now()
 	var gone atomic.Bool
@@ -307,7 +293,7 @@ func TestAbuseClientThatNeverReads(t *testing.T) {
 			}
 		}
 	}()
-	eventually(t, 30*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) {
 		n, _ := s.metric(t, `presence_leaves_total{reason="write_timeout"}`)
 		return n == timeouts+1, fmt.Sprintf("write_timeout leaves: %v, want %v", n, timeouts+1)
 	})
@@ -316,9 +302,9 @@ func TestAbuseClientThatNeverReads(t *testing.T) {
 	if n, _ := s.metric(t, "presence_slow_consumer_drops_total"); n != drops+1 {
 		t.Fatalf("slow consumer drops: %v, want %v", n, drops+1)
 	}
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow(observers, 3) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(observers, 3) })
 	for i, o := range observers {
-		if !o.isOpen() {
+		if !o.Open() {
 			t.Fatalf("observer %d was disconnected", i)
 		}
 	}
@@ -331,14 +317,15 @@ func TestAbuseClientThatNeverReads(t *testing.T) {
 // any upgrade, another address is unaffected, and the slots come back when
 // the sockets close.
 func TestAbuseConnectionFloodFromOneAddress(t *testing.T) {
+	t.Parallel()
 	const limit = 50
 	s := startServer(t, func(c *config) { c.MaxConnsPerIP = limit })
-	flood := func() (in []*wsClient, refused int) {
+	flood := func() (in []*wstest.Client, refused int) {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for range 4 * limit {
 			wg.Go(func() {
-				c, err := tryDial(t, s, dialOptions{room: "flood", local: "127.0.0.5"})
+				c, err := s.tryDial(t, "flood", wstest.Options{Local: "127.0.0.5"})
 				mu.Lock()
 				defer mu.Unlock()
 				var se ws.StatusError
@@ -360,17 +347,17 @@ func TestAbuseConnectionFloodFromOneAddress(t *testing.T) {
 	if len(in) != limit || refused != 3*limit {
 		t.Fatalf("%d connected and %d refused with 429; want %d and %d", len(in), refused, limit, 3*limit)
 	}
-	other := dial(t, s, dialOptions{room: "flood", local: "127.0.0.6"})
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow(append(in, other), limit+1) })
+	other := s.dialWith(t, "flood", wstest.Options{Local: "127.0.0.6"})
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(append(in, other), limit+1) })
 	if n, _ := s.metric(t, `presence_upgrade_rejections_total{reason="per_ip_limit"}`); n != 3*limit {
 		t.Fatalf("per_ip_limit rejections %v, want %d", n, 3*limit)
 	}
 
 	for _, c := range in {
-		c.closeNormally()
+		c.CloseNormally()
 	}
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow([]*wsClient{other}, 1) })
-	eventually(t, 10*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{other}, 1) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 		n, _ := s.roomsAPI(t)
 		return n == 1, fmt.Sprintf("%d connections open", n)
 	})
@@ -384,6 +371,7 @@ func TestAbuseConnectionFloodFromOneAddress(t *testing.T) {
 // beyond TestBadInput's three rows: normalisation, look-alikes, another port
 // of the same host, "null", and the allow-list's "*".
 func TestAbuseOrigins(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, func(c *config) { c.AllowedOrigins = []string{"https://partner.example", "http://localhost:3000"} })
 	port := s.url[len("http://127.0.0.1:"):]
 	rows := []struct {
@@ -414,13 +402,13 @@ func TestAbuseOrigins(t *testing.T) {
 		if r.origin != "" {
 			h.Set("Origin", r.origin)
 		}
-		c, err := tryDial(t, s, dialOptions{room: "origins", header: h})
+		c, err := s.tryDial(t, "origins", wstest.Options{Header: h})
 		var se ws.StatusError
 		switch {
 		case r.ok && err != nil:
 			t.Errorf("Origin %q: %v, want it allowed", r.origin, err)
 		case r.ok:
-			c.closeNormally()
+			c.CloseNormally()
 		case !errors.As(err, &se) || int(se) != http.StatusForbidden:
 			t.Errorf("Origin %q: %v, want HTTP 403", r.origin, err)
 		default:
@@ -432,27 +420,25 @@ func TestAbuseOrigins(t *testing.T) {
 	}
 
 	anyOrigin := startServer(t, func(c *config) { c.AllowedOrigins = []string{"*"} })
-	c := dial(t, anyOrigin, dialOptions{room: "origins", header: http.Header{"Origin": {"http://evil.example"}}})
-	c.closeNormally()
+	c := anyOrigin.dialWith(t, "origins", wstest.Options{Header: http.Header{"Origin": {"http://evil.example"}}})
+	c.CloseNormally()
 }
 
 // TestAbuseDeflateOfferedThenCompressedFrame: a client offers
 // permessage-deflate, the server declines it, and a frame with RSV1 (a
 // compressed message, possibly a decompression bomb) is a protocol error.
 func TestAbuseDeflateOfferedThenCompressedFrame(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	h := http.Header{"Sec-Websocket-Extensions": {"permessage-deflate; client_max_window_bits"}}
-	c := dial(t, s, dialOptions{room: "lobby", header: h})
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow([]*wsClient{c}, 1) })
-	bomb := ws.Header{Fin: true, Rsv: ws.Rsv(true, false, false), OpCode: ws.OpText, Masked: true, Mask: ws.NewMask(), Length: 4}
-	var b bytes.Buffer
-	_ = ws.WriteHeader(&b, bomb)
-	b.Write([]byte{0xf2, 0x48, 0xcd, 0xc9}) // deflate bytes
-	_ = c.writeRaw(b.Bytes())
-	if !c.waitDone(10 * time.Second) {
+	c := s.dialWith(t, "lobby", wstest.Options{Header: h})
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{c}, 1) })
+	bomb := wstest.Frame(true, ws.Rsv(true, false, false), ws.OpText, []byte{0xf2, 0x48, 0xcd, 0xc9}) // deflate bytes
+	_ = c.Write(bomb)
+	if !c.WaitDone(10 * time.Second) {
 		t.Fatal("not disconnected")
 	}
-	if code := c.serverCloseCode(); code != int(ws.StatusProtocolError) {
+	if code := c.CloseCode(); code != ws.StatusProtocolError {
 		t.Fatalf("close %d, want 1002", code)
 	}
 }

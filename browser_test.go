@@ -19,11 +19,14 @@ import (
 
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"presence/internal/wstest"
 )
 
 // TestBrowserRoomCounts: three tabs in one room each show 3; one closes and
 // the other two show 2; a tab in another room shows 1 throughout.
 func TestBrowserRoomCounts(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	s := startServer(t, nil)
 
@@ -64,6 +67,7 @@ func TestBrowserRoomCounts(t *testing.T) {
 // the pages say they are reconnecting; a server on the same address comes
 // back and the pages reconnect by themselves and show the right counts.
 func TestBrowserReconnectAfterRestart(t *testing.T) {
+	// Not parallel: the server comes back on the port it gave up, which a parallel test could take.
 	needBrowser(t)
 	s := startServer(t, nil)
 	a := openPage(t, "lobby-a", s.url+"/")
@@ -107,6 +111,7 @@ func TestBrowserReconnectAfterRestart(t *testing.T) {
 // waiting the countdown out. The page records when it connected, and that
 // must come before the attempt the countdown announced.
 func TestBrowserRetryNow(t *testing.T) {
+	// Not parallel: the server comes back on the port it gave up, which a parallel test could take.
 	needBrowser(t)
 	s := startServer(t, nil)
 	p := openPage(t, "lobby", s.url+"/")
@@ -167,6 +172,7 @@ const crossSitePage = `<!doctype html>
 // before the upgrade (cross-site WebSocket hijacking), while the server's own
 // page connects.
 func TestBrowserCrossSiteWebSocketRefused(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	s := startServer(t, nil)
 	origin := func() float64 {
@@ -208,6 +214,7 @@ func TestBrowserCrossSiteWebSocketRefused(t *testing.T) {
 // TestBrowserRoomFromURL: ?room=team-a joins team-a; the form switches a
 // page to another room through the address.
 func TestBrowserRoomFromURL(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	s := startServer(t, nil)
 	a := openPage(t, "team-a-1", s.url+"/?room=team-a")
@@ -245,7 +252,7 @@ func TestBrowserRoomFromURL(t *testing.T) {
 	} else {
 		t.Logf("back: the page was loaded anew")
 	}
-	eventually(t, pageWaitTimeout, func() (bool, string) {
+	wstest.Eventually(t, pageWaitTimeout, func() (bool, string) {
 		_, rooms := s.roomsAPI(t)
 		return rooms["team-a"] == 2 && rooms["team-b"] == 0 && rooms["lobby"] == 1, fmt.Sprintf("/api/rooms: %v; want team-a 2, lobby 1", rooms)
 	})
@@ -272,6 +279,7 @@ func (p *page) joinWithForm(room string, tap bool) {
 // TestBrowserBadRoomName: a room name the server would refuse is explained
 // on the page, with a name that works offered in the form; nothing is sent.
 func TestBrowserBadRoomName(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	s := startServer(t, nil)
 	long := strings.Repeat("a", 65)
@@ -315,6 +323,7 @@ func TestBrowserBadRoomName(t *testing.T) {
 // the page fits the width with the longest room name, its controls are big
 // enough to tap, and a tap on Join switches rooms.
 func TestBrowserPhoneLayout(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	s := startServer(t, nil)
 	room := strings.Repeat("w", 64) // the longest name, in a wide letter
@@ -362,6 +371,7 @@ const screenshotEnv = "PRESENCE_SCREENSHOT"
 // count went 1, 2, 3, 4, 5, 4, 3 — checks what the page shows, and writes a
 // screenshot of it when PRESENCE_SCREENSHOT names a file.
 func TestBrowserScreenshot(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	s := startServer(t, nil)
 	viewer := openPage(t, "viewer", s.url+"/",
@@ -408,6 +418,7 @@ func TestBrowserScreenshot(t *testing.T) {
 // TestBrowserReadmeClientExample runs the README's client.js example as it
 // is written, in a page of the server's own origin, and reads its console.
 func TestBrowserReadmeClientExample(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
@@ -433,14 +444,14 @@ func TestBrowserReadmeClientExample(t *testing.T) {
 	t.Cleanup(site.Close)
 
 	p := openPage(t, "example", site.URL+"/example")
-	eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: connected") })
-	eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: 1 people in lobby") })
+	wstest.Eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: connected") })
+	wstest.Eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: 1 people in lobby") })
 	other := openPage(t, "page", site.URL+"/")
 	other.waitCount(2)
-	eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: 2 people in lobby") })
+	wstest.Eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: 2 people in lobby") })
 
 	if err := s.stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: disconnected 1001 reconnecting: true") })
+	wstest.Eventually(t, pageWaitTimeout, func() (bool, string) { return p.consoleHas("log: disconnected 1001 reconnecting: true") })
 }

@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
 // aggregatorHost returns the running node that hosts the aggregator of the
@@ -12,7 +14,7 @@ import (
 func aggregatorHost(t *testing.T, nodes []*node) *node {
 	t.Helper()
 	var host *node
-	eventually(t, 10*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 		host = nil
 		hosts := 0
 		for _, n := range nodes {
@@ -58,12 +60,13 @@ func checkNeverOvercounted(t *testing.T, c *crowd, total int) {
 // ever shown more than the members there are), and every member's seq keeps
 // rising across its reconnections.
 func TestClusterSIGKILL(t *testing.T) {
+	// Not parallel: its nodes notice failures by timers (1 s pings, etcd leases) that parallel tests on two cores would stretch.
 	_, _, nodes := startCluster(t, 4)
 	alive := func() []*node { return running(nodes) }
 	const perNode = 10
 	total := len(nodes) * perNode
 	members := spread(t, alive, "k", perNode)
-	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
 
 	host := aggregatorHost(t, nodes)
 	var victim *node
@@ -80,7 +83,7 @@ func TestClusterSIGKILL(t *testing.T) {
 		onTarget := members.on(target.name)
 		target.kill9()
 		t.Logf("killed %s (aggregator host: %v) with %d members", target.name, target == host, len(onTarget))
-		eventually(t, 30*time.Second, func() (bool, string) {
+		wstest.Eventually(t, 30*time.Second, func() (bool, string) {
 			if ok, why := members.converged(total); !ok {
 				return false, why
 			}
@@ -106,25 +109,26 @@ func TestClusterSIGKILL(t *testing.T) {
 // either way everyone converges on the exact total, and nobody is ever
 // shown more members than there are.
 func TestClusterSIGSTOP(t *testing.T) {
+	// Not parallel: its nodes notice failures by timers (1 s pings, etcd leases) that parallel tests on two cores would stretch.
 	_, _, nodes := startCluster(t, 3)
 	alive := func() []*node { return running(nodes) }
 	const perNode = 8
 	total := len(nodes) * perNode
 	members := spread(t, alive, "s", perNode)
-	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
 
 	frozen := aggregatorHost(t, nodes)
 	frozenMembers := members.on(frozen.name)
 	frozen.signal(syscall.SIGSTOP)
 	stoppedAt := time.Now()
 	t.Logf("stopped %s (the aggregator host) with %d members", frozen.name, len(frozenMembers))
-	eventually(t, 30*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) {
 		for i, r := range members.members {
 			c, at := r.current()
 			if at == frozen.name {
 				continue
 			}
-			if last, ok := c.last(); !ok || last.CurrentUsers != total-len(frozenMembers) {
+			if last, ok := c.Last(); !ok || last.CurrentUsers != total-len(frozenMembers) {
 				return false, fmt.Sprintf("member %d on %s shows %v, want %d", i, at, last.CurrentUsers, total-len(frozenMembers))
 			}
 		}
@@ -132,14 +136,14 @@ func TestClusterSIGSTOP(t *testing.T) {
 	})
 	t.Logf("the other nodes' members converged %s after SIGSTOP", time.Since(stoppedAt).Round(time.Millisecond))
 	// Stay frozen past the etcd lease (3 s), so that the others remove it.
-	eventually(t, 30*time.Second, func() (bool, string) { return removedBy(nodes, frozen) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return removedBy(nodes, frozen) })
 	t.Logf("the others removed %s from the topology %s after SIGSTOP", frozen.name, time.Since(stoppedAt).Round(time.Millisecond))
 	frozen.signal(syscall.SIGCONT)
-	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
 	if frozen.alive() {
 		t.Logf("%s was readmitted after SIGCONT", frozen.name)
 	} else {
-		t.Logf("%s left after SIGCONT (%v); its members reconnected elsewhere", frozen.name, frozen.waitErr)
+		t.Logf("%s left after SIGCONT (%v); its members reconnected elsewhere", frozen.name, frozen.exitErr())
 	}
 	checkNeverOvercounted(t, members, total)
 }
@@ -171,12 +175,13 @@ func removedBy(nodes []*node, gone *node) (bool, string) {
 // nodes stay members (their leases are renewed), the killed node's lease
 // finally expires, and a new node can join.
 func TestClusterEtcdOutage(t *testing.T) {
+	// Not parallel: its nodes notice failures by timers (1 s pings, etcd leases) that parallel tests on two cores would stretch.
 	bin, etcd, nodes := startCluster(t, 3)
 	alive := func() []*node { return running(nodes) }
 	const perNode = 6
 	members := spread(t, alive, "e", perNode)
 	total := len(nodes) * perNode
-	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
 
 	etcd.stop()
 	t.Log("etcd stopped")
@@ -185,16 +190,16 @@ func TestClusterEtcdOutage(t *testing.T) {
 	joiners := spread(t, alive, "e", 2)
 	peak := total + 2*len(nodes) // the most members there ever are
 	total += 2 * len(nodes)
-	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
 	joiners.stop()
 	total -= 2 * len(nodes)
-	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
 
 	// A node dies while etcd is down: the others drop it at once, its
 	// members come back through the others.
 	victim := nodes[len(nodes)-1]
 	victim.kill9()
-	eventually(t, 30*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) {
 		if len(members.on(victim.name)) > 0 {
 			return false, "members still on the killed node"
 		}
@@ -206,8 +211,8 @@ func TestClusterEtcdOutage(t *testing.T) {
 	t.Log("etcd back")
 	// The dead node's registration expires once etcd runs again; the
 	// survivors' are renewed and they stay members.
-	eventually(t, 30*time.Second, func() (bool, string) { return removedBy(nodes, victim) })
-	eventually(t, 30*time.Second, func() (bool, string) { return allSeeMembers(running(nodes), len(running(nodes))) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return removedBy(nodes, victim) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return allSeeMembers(running(nodes), len(running(nodes))) })
 	for _, n := range running(nodes) {
 		if status, _ := n.server().get(t, "/readyz", nil); status != 200 {
 			t.Fatalf("%s /readyz = %d after etcd came back", n.name, status)
@@ -215,9 +220,9 @@ func TestClusterEtcdOutage(t *testing.T) {
 	}
 	late := startNode(t, bin, "late", nodeOptions{cluster: "test", etcd: etcd.url})
 	nodes = append(nodes, late)
-	eventually(t, 30*time.Second, func() (bool, string) { return allSeeMembers(running(nodes), len(running(nodes))) })
-	c := dial(t, late.server(), dialOptions{room: "e"})
-	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total + 1) })
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow([]*wsClient{c}, total+1) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return allSeeMembers(running(nodes), len(running(nodes))) })
+	c := late.server().dial(t, "e")
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total + 1) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{c}, total+1) })
 	checkNeverOvercounted(t, members, peak)
 }

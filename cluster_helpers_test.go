@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -18,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
 // The cluster tests run real processes: Debian's etcd-server (etcd 3.4, the
@@ -75,7 +76,12 @@ func startEtcd(t *testing.T, host string) *etcdServer {
 		"--initial-cluster", "presence-test=" + peer,
 	}}
 	e.start()
-	t.Cleanup(e.stop)
+	t.Cleanup(func() {
+		e.stop()
+		if t.Failed() {
+			t.Logf("--- etcd's last lines:\n%s", e.logs.tail(30))
+		}
+	})
 	return e
 }
 
@@ -86,7 +92,7 @@ func (e *etcdServer) start() {
 	if err := e.cmd.Start(); err != nil {
 		e.t.Fatalf("start etcd: %v", err)
 	}
-	eventually(e.t, 30*time.Second, func() (bool, string) {
+	wstest.Eventually(e.t, 30*time.Second, func() (bool, string) {
 		res, err := httpClient.Get(e.url + "/health")
 		if err != nil {
 			return false, "etcd not answering: " + err.Error()
@@ -109,14 +115,11 @@ func (e *etcdServer) stop() {
 
 // node is one server process in a cluster.
 type node struct {
-	t       *testing.T
-	name    string
-	cmd     *exec.Cmd
-	http    string // host:port of its HTTP server
-	member  string // its member id
-	logs    *syncBuffer
-	exited  chan struct{}
-	waitErr error
+	t      *testing.T
+	name   string
+	p      *wstest.Process
+	http   string // host:port of its HTTP server
+	member string // its member id
 }
 
 // nodeOptions are the differences between the nodes of a test.
@@ -131,8 +134,9 @@ type nodeOptions struct {
 	extra     []string // more flags
 }
 
-// startNode starts the binary as a cluster node and waits until it has
-// joined (it logs "joined the cluster").
+// startNode starts the binary as a cluster node (wstest.StartBinary, whose
+// cleanup kills it) and waits until it has joined: /api/cluster says so and
+// names this node's member id.
 func startNode(t *testing.T, bin, name string, o nodeOptions) *node {
 	t.Helper()
 	if o.httpHost == "" {
@@ -154,83 +158,51 @@ func startNode(t *testing.T, bin, name string, o nodeOptions) *node {
 		args = append(args, "--cluster-peers", o.peers)
 	}
 	args = append(args, o.extra...)
-	cmd := exec.Command(bin, args...)
-	if o.netns != "" {
-		cmd = exec.Command("ip", append([]string{"netns", "exec", o.netns, bin}, args...)...)
+	if o.netns != "" { // ip execs the server in place: the same process id
+		args = append([]string{"netns", "exec", o.netns, bin}, args...)
+		bin = "ip"
 	}
-	n := &node{t: t, name: name, cmd: cmd, logs: &syncBuffer{}, exited: make(chan struct{})}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	serving, joined := make(chan string, 1), make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			_, _ = n.logs.Write(append(sc.Bytes(), '\n'))
-			var line struct{ Msg, Addr, Member string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil {
-				switch line.Msg {
-				case "serving":
-					serving <- line.Addr
-				case "joined the cluster":
-					joined <- line.Member
-				}
-			}
+	p := wstest.StartBinary(t, bin, args...)
+	n := &node{t: t, name: name, p: p, http: p.Addr}
+	t.Logf("%s is process %d, serving on %s", name, p.Pid(), p.Addr)
+	wstest.Eventually(t, 40*time.Second, func() (bool, string) {
+		if !n.alive() {
+			t.Fatalf("%s exited before joining: %v\n%s", name, p.Wait(0), p.LogTail(30))
 		}
-	}()
-	go func() { n.waitErr = cmd.Wait(); close(n.exited) }()
-	t.Cleanup(func() {
-		n.signal(syscall.SIGCONT) // a stopped process does not die of SIGKILL until it runs
-		n.signal(syscall.SIGKILL)
-		<-n.exited
-		if t.Failed() {
-			t.Logf("--- %s's log:\n%s", n.name, n.logs.tail(60))
+		v, err := n.clusterAPI()
+		if err != nil {
+			return false, fmt.Sprintf("%s /api/cluster: %v", name, err)
 		}
+		n.member = v.Self
+		return v.Joined && v.Self != "", fmt.Sprintf("%s has not joined: %+v\n%s", name, v, p.LogTail(30))
 	})
-	deadline := time.After(40 * time.Second)
-	for n.http == "" || n.member == "" {
-		select {
-		case a := <-serving:
-			n.http = a
-		case m := <-joined:
-			n.member = m
-		case <-n.exited:
-			t.Fatalf("%s exited before joining: %v\n%s", name, n.waitErr, n.logs.tail(30))
-		case <-deadline:
-			t.Fatalf("%s did not join within 40s:\n%s", name, n.logs.tail(30))
-		}
-	}
 	return n
 }
 
 // signal sends sig to the node if it still runs.
 func (n *node) signal(sig syscall.Signal) {
-	select {
-	case <-n.exited:
-	default:
-		_ = n.cmd.Process.Signal(sig)
+	if n.alive() {
+		_ = n.p.Signal(sig)
 	}
 }
 
 // kill9 kills the node with SIGKILL and waits for it.
 func (n *node) kill9() {
 	n.signal(syscall.SIGKILL)
-	<-n.exited
+	_ = n.p.Wait(30 * time.Second)
 }
 
 func (n *node) alive() bool {
 	select {
-	case <-n.exited:
+	case <-n.p.Done():
 		return false
 	default:
 		return true
 	}
 }
+
+// exitErr is how the node's process ended; only once it has (!alive).
+func (n *node) exitErr() error { return n.p.Wait(0) }
 
 // server is the node as a testServer, for the HTTP and WebSocket helpers.
 func (n *node) server() *testServer {
@@ -276,11 +248,11 @@ type roamer struct {
 	local string // source address
 
 	mu    sync.Mutex
-	conns []*wsClient
+	conns []*wstest.Client
 	nodes []string // the node each connection went to
 }
 
-func (r *roamer) current() (*wsClient, string) {
+func (r *roamer) current() (*wstest.Client, string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.conns) == 0 {
@@ -292,11 +264,11 @@ func (r *roamer) current() (*wsClient, string) {
 // run keeps the member connected until ctx ends, starting with nodes[0].
 func (r *roamer) run(ctx context.Context, t *testing.T, nodes func() []*node, rng *rand.Rand) {
 	for ctx.Err() == nil {
-		var c *wsClient
+		var c *wstest.Client
 		var at string
 		for _, n := range nodes() {
 			var err error
-			if c, err = tryDial(t, n.server(), dialOptions{room: r.room, local: r.local, noCleanup: true}); err == nil {
+			if c, err = n.server().tryDial(t, r.room, wstest.Options{Local: r.local, NoCleanup: true, Name: n.name}); err == nil {
 				at = n.name
 				break
 			}
@@ -313,26 +285,24 @@ func (r *roamer) run(ctx context.Context, t *testing.T, nodes func() []*node, rn
 		r.nodes = append(r.nodes, at)
 		r.mu.Unlock()
 		select {
-		case <-c.done:
+		case <-c.Done():
 			select {
 			case <-ctx.Done():
 			case <-time.After(250*time.Millisecond + time.Duration(rng.Int64N(int64(250*time.Millisecond)))):
 			}
 		case <-ctx.Done():
-			c.kill()
+			c.Kill()
 		}
 	}
 }
 
 // counts returns every count the member was shown, over all its connections.
-func (r *roamer) counts() []countEvent {
+func (r *roamer) counts() []wstest.Count {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []countEvent
+	var out []wstest.Count
 	for _, c := range r.conns {
-		c.mu.Lock()
-		out = append(out, c.counts...)
-		c.mu.Unlock()
+		out = append(out, c.Snapshot().Counts...)
 	}
 	return out
 }
@@ -345,9 +315,8 @@ func (r *roamer) seqProblem() string {
 	defer r.mu.Unlock()
 	var last uint64
 	for i, c := range r.conns {
-		c.mu.Lock()
-		broken, counts := c.seqBroken, append([]countEvent(nil), c.counts...)
-		c.mu.Unlock()
+		st := c.Snapshot()
+		broken, counts := st.SeqProblem, st.Counts
 		if broken != "" {
 			return fmt.Sprintf("connection %d (to %s): %s", i, r.nodes[i], broken)
 		}
@@ -403,10 +372,10 @@ func (c *crowd) stop() {
 func (c *crowd) converged(want int) (bool, string) {
 	for i, r := range c.members {
 		conn, at := r.current()
-		if conn == nil || !conn.isOpen() {
+		if conn == nil || !conn.Open() {
 			return false, fmt.Sprintf("member %d is not connected", i)
 		}
-		last, ok := conn.last()
+		last, ok := conn.Last()
 		if !ok {
 			return false, fmt.Sprintf("member %d (on %s) has no count yet", i, at)
 		}
@@ -460,5 +429,3 @@ func (s *syncBuffer) tail(n int) string {
 	lines := strings.Split(strings.TrimRight(s.b.String(), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
-
-func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
 // netnsLink is a network namespace joined to this one by a veth pair:
@@ -97,9 +99,10 @@ func clusterPort(t *testing.T, n *node) string {
 // counts members it cannot see. When the rules go, the node answers pings
 // again and everyone converges on the whole total.
 func TestClusterPartition(t *testing.T) {
+	// Not parallel: its nodes notice failures by timers (1 s pings, etcd leases) that parallel tests on two cores would stretch.
 	link := newNetns(t)
 	requireClusterTools(t, "etcd")
-	bin := buildBinary(t)
+	bin := wstest.BuildBinary(t, ".")
 	etcd := startEtcd(t, link.hostIP)
 	opts := func(host string) nodeOptions {
 		return nodeOptions{cluster: "part", etcd: etcd.url, bind: net.JoinHostPort(host, "0")}
@@ -110,13 +113,13 @@ func TestClusterPartition(t *testing.T) {
 	co.httpHost, co.netns = link.insideIP, link.name
 	c := startNode(t, bin, "c", co)
 	nodes := []*node{a, b, c}
-	eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers(nodes, 3) })
+	wstest.Eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers(nodes, 3) })
 
 	alive := func() []*node { return running(nodes) }
 	const perNode = 6
 	total := perNode * len(nodes)
 	members := spreadFrom(t, alive, "p", perNode, []string{""})
-	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
 
 	pa, pb, pc := clusterPort(t, a), clusterPort(t, b), clusterPort(t, c)
 	link.nft(t, fmt.Sprintf(`table inet presence-i10-partition {
@@ -130,36 +133,36 @@ func TestClusterPartition(t *testing.T) {
 	shows := func(rs []*roamer, want int) (bool, string) {
 		for i, r := range rs {
 			conn, at := r.current()
-			if last, ok := conn.last(); !ok || last.CurrentUsers != want {
+			if last, ok := conn.Last(); !ok || last.CurrentUsers != want {
 				return false, fmt.Sprintf("member %d on %s shows %d, want %d", i, at, last.CurrentUsers, want)
 			}
 		}
 		return true, ""
 	}
-	eventually(t, 30*time.Second, func() (bool, string) { return shows(onC, len(onC)) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return shows(onC, len(onC)) })
 	t.Logf("the minority side converged on its %d members %s after the cut", len(onC), time.Since(cutAt).Round(time.Millisecond))
 	minoritySince := make([]int, len(onC))
 	for i, r := range onC {
 		minoritySince[i] = len(r.counts())
 	}
-	eventually(t, 30*time.Second, func() (bool, string) { return shows(onAB, len(onAB)) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return shows(onAB, len(onAB)) })
 	t.Logf("the majority side converged on its %d members %s after the cut", len(onAB), time.Since(cutAt).Round(time.Millisecond))
 
 	// Members come and go on both sides while cut off: each side counts its own.
-	var joinC, joinA []*wsClient
+	var joinC, joinA []*wstest.Client
 	for range 2 {
-		joinC = append(joinC, dial(t, c.server(), dialOptions{room: "p"}))
+		joinC = append(joinC, c.server().dial(t, "p"))
 	}
 	for range 3 {
-		joinA = append(joinA, dial(t, a.server(), dialOptions{room: "p"}))
+		joinA = append(joinA, a.server().dial(t, "p"))
 	}
-	eventually(t, 30*time.Second, func() (bool, string) { return shows(onC, len(onC)+2) })
-	eventually(t, 30*time.Second, func() (bool, string) { return shows(onAB, len(onAB)+3) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return shows(onC, len(onC)+2) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return shows(onAB, len(onAB)+3) })
 	for _, j := range append(joinC, joinA...) {
-		j.closeNormally()
+		j.CloseNormally()
 	}
-	eventually(t, 30*time.Second, func() (bool, string) { return shows(onC, len(onC)) })
-	eventually(t, 30*time.Second, func() (bool, string) { return shows(onAB, len(onAB)) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return shows(onC, len(onC)) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return shows(onAB, len(onAB)) })
 
 	// Every count the minority's members were shown from their convergence
 	// until now, while still cut off, must count only the members it sees.
@@ -178,7 +181,7 @@ func TestClusterPartition(t *testing.T) {
 	t.Logf("%d counts shown on the minority side while cut off, none above the %d members it could see", checked, len(onC)+2)
 	link.nft(t, "delete table inet presence-i10-partition")
 	healedAt := time.Now()
-	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
 	t.Logf("healed: everyone converged on %d %s after the rules went (c %s)", total, time.Since(healedAt).Round(time.Millisecond),
 		map[bool]string{true: "was readmitted", false: "left; its members reconnected elsewhere"}[c.alive()])
 	checkNeverOvercounted(t, members, total)

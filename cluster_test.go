@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"strconv"
@@ -8,13 +9,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
 // startCluster starts etcd and n nodes of one cluster on loopback.
 func startCluster(t *testing.T, n int) (bin string, etcd *etcdServer, nodes []*node) {
 	t.Helper()
 	requireClusterTools(t, "etcd")
-	bin = buildBinary(t)
+	bin = wstest.BuildBinary(t, ".")
 	etcd = startEtcd(t, "127.0.0.1")
 	var mu sync.Mutex
 	nodes = make([]*node, n)
@@ -28,7 +31,7 @@ func startCluster(t *testing.T, n int) (bin string, etcd *etcdServer, nodes []*n
 		})
 	}
 	wg.Wait()
-	eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers(nodes, n) })
+	wstest.Eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers(nodes, n) })
 	return bin, etcd, nodes
 }
 
@@ -61,36 +64,37 @@ func allSeeMembers(nodes []*node, want int) (bool, string) {
 // of leave on every node: close frames, TCP resets and silent peers (found
 // by the server's pings). A second room lives on two nodes only.
 func TestClusterExactTotalsThroughJoinsAndLeaves(t *testing.T) {
+	// Not parallel: its nodes notice failures by timers (1 s pings, etcd leases) that parallel tests on two cores would stretch.
 	_, _, nodes := startCluster(t, 4)
 	all := func() []*node { return nodes }
 
 	const stay, leavers = 10, 6
 	members := spread(t, all, "c1", stay)
-	var gone [][]*wsClient
+	var gone [][]*wstest.Client
 	for i, n := range nodes {
-		var cs []*wsClient
+		var cs []*wstest.Client
 		for j := range leavers {
-			cs = append(cs, dial(t, n.server(), dialOptions{room: "c1", local: "127.0.0." + strconv.Itoa(2+(i+j)%5)}))
+			cs = append(cs, n.server().dialWith(t, "c1", wstest.Options{Local: "127.0.0." + strconv.Itoa(2+(i+j)%5)}))
 		}
 		gone = append(gone, cs)
 	}
 	total := len(nodes) * (stay + leavers)
-	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
 	for i := range gone {
-		eventually(t, 10*time.Second, func() (bool, string) { return allShow(gone[i], total) })
+		wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(gone[i], total) })
 	}
 
 	// A room on two nodes only.
-	var other []*wsClient
+	var other []*wstest.Client
 	for _, n := range []*node{nodes[0], nodes[3]} {
 		for range 5 {
-			other = append(other, dial(t, n.server(), dialOptions{room: "c2"}))
+			other = append(other, n.server().dial(t, "c2"))
 		}
 	}
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow(other, 10) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(other, 10) })
 
 	for _, n := range nodes {
-		eventually(t, 10*time.Second, func() (bool, string) {
+		wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 			_, rooms := n.server().roomsAPI(t)
 			return rooms["c1"] == total, fmt.Sprintf("%s /api/rooms c1 = %d, want %d", n.name, rooms["c1"], total)
 		})
@@ -106,18 +110,18 @@ func TestClusterExactTotalsThroughJoinsAndLeaves(t *testing.T) {
 		for j, c := range cs {
 			switch (i + j) % 3 {
 			case 0:
-				wg.Go(c.closeNormally)
+				wg.Go(c.CloseNormally)
 			case 1:
-				wg.Go(c.reset)
+				wg.Go(c.Reset)
 			case 2:
-				c.goSilent()
+				c.GoSilent()
 			}
 		}
 	}
 	wg.Wait()
 	want := len(nodes) * stay
-	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(want) })
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow(other, 10) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return members.converged(want) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(other, 10) })
 
 	if most, where := members.maxShown(); most > total {
 		t.Fatalf("a member was shown %d (%s), more than the %d members there ever were", most, where, total)
@@ -143,7 +147,7 @@ func onNode(t *testing.T, n *node, room string) int {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	if err := decodeJSON(res.Body, &body); err != nil {
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range body.Rooms {
@@ -160,8 +164,9 @@ func onNode(t *testing.T, n *node, room string) int {
 // TestClusterStaticPeers runs three nodes with --cluster-peers (protoactor's
 // automanaged provider, no etcd): exact totals, and a killed node dropped.
 func TestClusterStaticPeers(t *testing.T) {
+	// Not parallel: its nodes notice failures by timers (1 s pings, etcd leases) that parallel tests on two cores would stretch.
 	requireClusterTools(t)
-	bin := buildBinary(t)
+	bin := wstest.BuildBinary(t, ".")
 	var addrs []string
 	for len(addrs) < 3 { // each node's cluster port p, with p+1 (its health check) free too
 		p := freePort(t, "127.0.0.1")
@@ -175,21 +180,21 @@ func TestClusterStaticPeers(t *testing.T) {
 	for i, addr := range addrs {
 		nodes = append(nodes, startNode(t, bin, "peer"+strconv.Itoa(i), nodeOptions{cluster: "static", bind: addr, peers: peers}))
 	}
-	eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers(nodes, 3) })
+	wstest.Eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers(nodes, 3) })
 	alive := func() []*node { return running(nodes) }
 	const perNode = 5
 	total := perNode * len(nodes)
 	members := spread(t, alive, "st", perNode)
-	eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) { return members.converged(total) })
 
 	nodes[1].kill9()
-	eventually(t, 30*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 30*time.Second, func() (bool, string) {
 		if len(members.on(nodes[1].name)) > 0 {
 			return false, "members still on the killed node"
 		}
 		return members.converged(total)
 	})
-	eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers(running(nodes), 2) })
+	wstest.Eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers(running(nodes), 2) })
 	checkNeverOvercounted(t, members, total)
 }
 
@@ -197,14 +202,15 @@ func TestClusterStaticPeers(t *testing.T) {
 // etcd, stay apart (protoactor's provider watches a prefix without a
 // trailing slash; see cluster/provider.go).
 func TestClusterNamesDoNotMix(t *testing.T) {
+	// Not parallel: its nodes notice failures by timers (1 s pings, etcd leases) that parallel tests on two cores would stretch.
 	requireClusterTools(t, "etcd")
-	bin := buildBinary(t)
+	bin := wstest.BuildBinary(t, ".")
 	etcd := startEtcd(t, "127.0.0.1")
 	a := startNode(t, bin, "a", nodeOptions{cluster: "demo", etcd: etcd.url})
 	b := startNode(t, bin, "b", nodeOptions{cluster: "demo2", etcd: etcd.url})
 	c := startNode(t, bin, "c", nodeOptions{cluster: "demo", etcd: etcd.url})
-	eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers([]*node{a, c}, 2) })
-	eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers([]*node{b}, 1) })
+	wstest.Eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers([]*node{a, c}, 2) })
+	wstest.Eventually(t, 20*time.Second, func() (bool, string) { return allSeeMembers([]*node{b}, 1) })
 	for _, n := range []*node{a, c} {
 		v, err := n.clusterAPI()
 		if err != nil {

@@ -14,6 +14,7 @@ func env(vars map[string]string) func(string) string {
 }
 
 func TestHelpListsEveryFlagWithItsTwinAndDefault(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	code := run(context.Background(), []string{"--help"}, env(nil), &out)
 	if code != 0 {
@@ -39,6 +40,7 @@ func TestHelpListsEveryFlagWithItsTwinAndDefault(t *testing.T) {
 }
 
 func TestEnvironmentTwinsAndFlagPrecedence(t *testing.T) {
+	t.Parallel()
 	cfg, err := parseConfig([]string{"--ping-interval", "3s"}, env(map[string]string{
 		"PRESENCE_PING_INTERVAL":  "7s",
 		"PRESENCE_FLUSH_INTERVAL": "20ms",
@@ -56,6 +58,7 @@ func TestEnvironmentTwinsAndFlagPrecedence(t *testing.T) {
 }
 
 func TestBadSettingsGetAReadableMessage(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		env  map[string]string
@@ -83,6 +86,7 @@ func TestBadSettingsGetAReadableMessage(t *testing.T) {
 }
 
 func TestAddressInUseExitsOne(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	addr := strings.TrimPrefix(s.url, "http://")
 	var out bytes.Buffer

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
 // The frames this server sends, checked by an independent peer: the npm
@@ -26,7 +28,7 @@ type nodePeer struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	mu     sync.Mutex
-	counts []countEvent
+	counts []wstest.Count
 	result *nodeResult
 	done   chan struct{}
 }
@@ -34,8 +36,8 @@ type nodePeer struct {
 // nodeResult is the script's final report.
 type nodeResult struct {
 	Opened      bool           `json:"opened"`
-	Counts      []countEvent   `json:"counts"`
-	ErrorEvents []errorEvent   `json:"errorEvents"`
+	Counts      []wstest.Count `json:"counts"`
+	ErrorEvents []wstest.Error `json:"errorEvents"`
 	Other       []any          `json:"other"`
 	Errors      []string       `json:"errors"`
 	Close       *nodeCloseInfo `json:"close"`
@@ -76,7 +78,7 @@ func runNode(t *testing.T, url, mode, arg string) *nodePeer {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "ws-client.mjs"), url, mode, arg)
 	cmd.Dir = dir
-	cmd.Stderr = testWriter{t}
+	cmd.Stderr = &testWriter{t: t}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +94,7 @@ func runNode(t *testing.T, url, mode, arg string) *nodePeer {
 		for sc.Scan() {
 			var line struct {
 				Type string `json:"type"`
-				countEvent
+				wstest.Count
 			}
 			if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
 				t.Errorf("node printed %q: %v", sc.Text(), err)
@@ -101,7 +103,7 @@ func runNode(t *testing.T, url, mode, arg string) *nodePeer {
 			p.mu.Lock()
 			switch line.Type {
 			case "count":
-				p.counts = append(p.counts, line.countEvent)
+				p.counts = append(p.counts, line.Count)
 			case "result":
 				var r nodeResult
 				if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
@@ -172,6 +174,7 @@ func (r nodeResult) check(t *testing.T, room string) {
 // room; the ws clients read valid, rising counts, and when the server shuts
 // down they get a clean close 1001.
 func TestInteropNodeWSShutdown(t *testing.T) {
+	t.Parallel()
 	needNode(t)
 	s := startServer(t, nil)
 	url := s.wsURL + "/ws?room=interop"
@@ -179,14 +182,14 @@ func TestInteropNodeWSShutdown(t *testing.T) {
 	for range 2 {
 		peers = append(peers, runNode(t, url, "listen", ""))
 	}
-	var gos []*wsClient
+	var gos []*wstest.Client
 	for range 3 {
-		gos = append(gos, dial(t, s, dialOptions{room: "interop"}))
+		gos = append(gos, s.dial(t, "interop"))
 	}
 	for _, p := range peers {
-		eventually(t, 20*time.Second, func() (bool, string) { return p.shows(5) })
+		wstest.Eventually(t, 20*time.Second, func() (bool, string) { return p.shows(5) })
 	}
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow(gos, 5) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(gos, 5) })
 
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
@@ -208,11 +211,12 @@ func TestInteropNodeWSShutdown(t *testing.T) {
 // error event it can parse; one that closes normally gets its 1000 back;
 // the Go members see each leave.
 func TestInteropNodeWSOversizeAndBadJSON(t *testing.T) {
+	t.Parallel()
 	needNode(t)
 	s := startServer(t, nil)
 	url := s.wsURL + "/ws?room=interop"
-	observer := dial(t, s, dialOptions{room: "interop"})
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow([]*wsClient{observer}, 1) })
+	observer := s.dial(t, "interop")
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{observer}, 1) })
 
 	t.Run("oversize → 1009", func(t *testing.T) {
 		r := runNode(t, url, "oversize", strconv.Itoa(4097)).wait()
@@ -238,8 +242,8 @@ func TestInteropNodeWSOversizeAndBadJSON(t *testing.T) {
 			t.Fatalf("close %+v, want a clean 1000", r.Close)
 		}
 	})
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow([]*wsClient{observer}, 1) })
-	if !observer.isOpen() {
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{observer}, 1) })
+	if !observer.Open() {
 		t.Fatal("the observer was disconnected")
 	}
 }

@@ -1,76 +1,34 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
-// buildBinary builds the server into a temporary folder.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "presence")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
-	}
-	return bin
-}
-
-// startBinary runs the server on addr and returns once it logs that it is
-// serving, with the address it serves on.
-func startBinary(t *testing.T, bin, addr string) (*exec.Cmd, string) {
-	t.Helper()
-	cmd := exec.Command(bin, "--addr", addr, "--log-format", "json", "--flush-interval", "10ms",
+// startKillable runs the server binary on addr with the keep-alive timings
+// of this test (a dead client is noticed within two seconds).
+func startKillable(t *testing.T, bin, addr string) *wstest.Process {
+	return wstest.StartBinary(t, bin, "--addr", addr, "--log-format", "json", "--flush-interval", "10ms",
 		"--ping-interval", "1s", "--pong-timeout", "1s")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	serving := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "serving" {
-				serving <- line.Addr
-			}
-		}
-	}()
-	select {
-	case a := <-serving:
-		return cmd, a
-	case <-time.After(30 * time.Second):
-		t.Fatal("the server did not log its address")
-		return nil, ""
-	}
 }
 
 // reconnector is a member that, like the page's client.js, reconnects with
 // capped exponential backoff and jitter whenever its connection ends.
 type reconnector struct {
-	mu        sync.Mutex
-	conns     []*wsClient // every connection it made, in order
-	refused   int         // dials that failed
-	lastSeqOf []uint64    // per connection: the last seq it saw
+	mu      sync.Mutex
+	conns   []*wstest.Client // every connection it made, in order
+	refused int              // dials that failed
 }
 
-func (r *reconnector) current() (*wsClient, int) {
+func (r *reconnector) current() (*wstest.Client, int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.conns) == 0 {
@@ -80,11 +38,11 @@ func (r *reconnector) current() (*wsClient, int) {
 }
 
 // run keeps the member connected to s's room until ctx ends.
-func (r *reconnector) run(ctx context.Context, t *testing.T, s *testServer, o dialOptions, rng *rand.Rand) {
-	o.noCleanup = true
+func (r *reconnector) run(ctx context.Context, t *testing.T, s *testServer, room string, o wstest.Options, rng *rand.Rand) {
+	o.NoCleanup = true
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
-		c, err := tryDial(t, s, o)
+		c, err := s.tryDial(t, room, o)
 		if err != nil {
 			r.mu.Lock()
 			r.refused++
@@ -102,9 +60,9 @@ func (r *reconnector) run(ctx context.Context, t *testing.T, s *testServer, o di
 		r.conns = append(r.conns, c)
 		r.mu.Unlock()
 		select {
-		case <-c.done:
+		case <-c.Done():
 		case <-ctx.Done():
-			c.kill()
+			c.Kill()
 		}
 	}
 }
@@ -116,12 +74,13 @@ func (r *reconnector) run(ctx context.Context, t *testing.T, s *testServer, o di
 // and all of them converge on the exact counts, with seqs that keep rising
 // across the restart.
 func TestKill9UnderLoadClientsConvergeOnAFreshProcess(t *testing.T) {
+	// Not parallel: the server comes back on the port it gave up, which a parallel test could take.
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := buildBinary(t)
-	first, addr := startBinary(t, bin, "127.0.0.1:0")
-	s := &testServer{t: t, url: "http://" + addr, wsURL: "ws://" + addr}
+	bin := wstest.BuildBinary(t, ".")
+	first := startKillable(t, bin, "127.0.0.1:0")
+	s := binaryServer(t, first)
 
 	const rooms, perRoom = 3, 50
 	ctx, cancel := context.WithCancel(context.Background())
@@ -133,46 +92,46 @@ func TestKill9UnderLoadClientsConvergeOnAFreshProcess(t *testing.T) {
 		r := &reconnector{}
 		members[room] = append(members[room], r)
 		rng := rand.New(rand.NewPCG(uint64(i), 7))
-		wg.Go(func() { r.run(ctx, t, s, dialOptions{room: room, local: "127.0.0." + strconv.Itoa(2+i%5)}, rng) })
+		wg.Go(func() { r.run(ctx, t, s, room, wstest.Options{Local: "127.0.0." + strconv.Itoa(2+i%5)}, rng) })
 	}
 	converge := func(generation int) {
 		t.Helper()
 		for room, rs := range members {
-			eventually(t, 60*time.Second, func() (bool, string) {
-				var cs []*wsClient
+			wstest.Eventually(t, 60*time.Second, func() (bool, string) {
+				var cs []*wstest.Client
 				for _, r := range rs {
 					c, n := r.current()
-					if n < generation || !c.isOpen() {
+					if n < generation || !c.Open() {
 						return false, fmt.Sprintf("%s: a member is on connection %d, want %d and open", room, n, generation)
 					}
 					cs = append(cs, c)
 				}
-				ok, why := allShow(cs, perRoom)
+				ok, why := wstest.AllShow(cs, perRoom)
 				return ok, room + ": " + why
 			})
 		}
 	}
 	converge(1)
 
-	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := first.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = first.Wait()
+	_ = first.Wait(10 * time.Second) // killed: its exit status says so
 	for room, rs := range members {
 		for i, r := range rs {
 			r.mu.Lock()
 			c := r.conns[0]
 			r.mu.Unlock()
-			if !c.waitDone(10 * time.Second) {
+			if !c.WaitDone(10 * time.Second) {
 				t.Fatalf("%s member %d did not see the process die", room, i)
 			}
-			if code := c.serverCloseCode(); code != 0 {
+			if code := c.CloseCode(); code != 0 {
 				t.Fatalf("%s member %d got close %d from a killed process", room, i, code)
 			}
 		}
 	}
 
-	second, _ := startBinary(t, bin, addr)
+	second := startKillable(t, bin, first.Addr)
 	converge(2)
 	conns, counts := s.roomsAPI(t)
 	if conns != rooms*perRoom || len(counts) != rooms {
@@ -185,8 +144,8 @@ func TestKill9UnderLoadClientsConvergeOnAFreshProcess(t *testing.T) {
 			old, fresh := r.conns[0], r.conns[len(r.conns)-1]
 			refused += r.refused
 			r.mu.Unlock()
-			before, _ := old.last()
-			after, _ := fresh.last()
+			before, _ := old.Last()
+			after, _ := fresh.Last()
 			if after.Seq <= before.Seq {
 				t.Fatalf("%s member %d: seq %d after the restart, %d before: a client would ignore the new counts", room, i, after.Seq, before.Seq)
 			}
@@ -196,10 +155,10 @@ func TestKill9UnderLoadClientsConvergeOnAFreshProcess(t *testing.T) {
 
 	cancel()
 	wg.Wait()
-	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := second.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := second.Wait(); err != nil {
+	if err := second.Wait(60 * time.Second); err != nil {
 		t.Fatalf("the fresh process did not exit cleanly: %v", err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
 // resources is what a test process holds: goroutines and open file
@@ -35,7 +37,7 @@ func currentResources(t testing.TB) resources {
 // are waited out), and fails with what is still held at the deadline.
 func backToBaseline(t testing.TB, base resources, within time.Duration) {
 	t.Helper()
-	eventually(t, within, func() (bool, string) {
+	wstest.Eventually(t, within, func() (bool, string) {
 		now := currentResources(t)
 		if now.goroutines <= base.goroutines && now.fds <= base.fds {
 			return true, ""

@@ -5,10 +5,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
 // TestRoutes checks the plain HTTP routes of DESIGN.md §4.
 func TestRoutes(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	for _, tc := range []struct {
 		path   string
@@ -47,9 +50,10 @@ func TestRoutes(t *testing.T) {
 // TestMetricsHoldActorAndPresenceSeries checks /metrics with actor metrics
 // on: protoactor's series (through OpenTelemetry) and ours, on one registry.
 func TestMetricsHoldActorAndPresenceSeries(t *testing.T) {
+	// Not parallel: actor metrics install a global OpenTelemetry meter provider (actors.NewSystem).
 	s := startServer(t, func(c *config) { c.ActorMetrics = true })
-	c := dial(t, s, dialOptions{room: "lobby"})
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow([]*wsClient{c}, 1) })
+	c := s.dial(t, "lobby")
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{c}, 1) })
 
 	_, body := s.get(t, "/metrics", nil)
 	for _, want := range []string{
@@ -72,5 +76,5 @@ func TestMetricsHoldActorAndPresenceSeries(t *testing.T) {
 	if strings.Contains(body, "protoactor_actor_mailbox_length") {
 		t.Error("/metrics has the mailbox gauge whose per-spawn callback leaks")
 	}
-	c.closeNormally()
+	c.CloseNormally()
 }

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"encoding/json"
 	"errors"
-	"os"
+	"fmt"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
 // TestShutdownClosesEveryMemberWith1001 is the in-process equivalent of
@@ -18,13 +16,14 @@ import (
 // member gets close 1001, serve returns without error, and TestMain's leak
 // check finds no goroutine left behind.
 func TestShutdownClosesEveryMemberWith1001(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
-	var clients []*wsClient
+	var clients []*wstest.Client
 	for i := range 40 {
-		clients = append(clients, dial(t, s, dialOptions{room: []string{"lobby", "other"}[i%2]}))
+		clients = append(clients, s.dial(t, []string{"lobby", "other"}[i%2]))
 	}
-	eventually(t, 10*time.Second, func() (bool, string) {
-		ok, why := allShow(clients[0:1], 20)
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) {
+		ok, why := wstest.AllShow(clients[0:1], 20)
 		return ok, why
 	})
 
@@ -32,10 +31,10 @@ func TestShutdownClosesEveryMemberWith1001(t *testing.T) {
 		t.Fatalf("serve returned %v", err)
 	}
 	for i, c := range clients {
-		if !c.waitDone(10 * time.Second) {
+		if !c.WaitDone(10 * time.Second) {
 			t.Fatalf("client %d still open after shutdown", i)
 		}
-		if code := c.serverCloseCode(); code != 1001 {
+		if code := c.CloseCode(); code != 1001 {
 			t.Fatalf("client %d got close %d, want 1001", i, code)
 		}
 	}
@@ -43,23 +42,42 @@ func TestShutdownClosesEveryMemberWith1001(t *testing.T) {
 
 // TestShutdownForcesUnresponsiveSockets: a client that never answers the
 // close frame does not hold shutdown past the close timeout.
+//
+// Which of the two ends the wait shows in the log: the shutdown deadline
+// forcing sockets closed is logged as a warning, the close timeout is not.
+// With the close timeout the shorter, the socket must go by it; with it the
+// longer, by the deadline (the check can tell them apart).
 func TestShutdownForcesUnresponsiveSockets(t *testing.T) {
-	s := startServer(t, func(c *config) { c.CloseTimeout = 300 * time.Millisecond })
-	c := dial(t, s, dialOptions{room: "lobby"})
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow([]*wsClient{c}, 1) })
-	c.goSilent()
-	start := time.Now()
-	if err := s.stop(); err != nil {
-		t.Fatalf("serve returned %v", err)
+	t.Parallel()
+	for _, tc := range []struct {
+		closeTimeout, shutdownTimeout time.Duration
+		forced                        bool
+	}{
+		{300 * time.Millisecond, 10 * time.Second, false},
+		{30 * time.Second, time.Second, true},
+	} {
+		t.Run(fmt.Sprintf("close timeout %s, shutdown timeout %s", tc.closeTimeout, tc.shutdownTimeout), func(t *testing.T) {
+			t.Parallel()
+			s := startServer(t, func(c *config) { c.CloseTimeout, c.ShutdownTimeout = tc.closeTimeout, tc.shutdownTimeout })
+			c := s.dial(t, "lobby")
+			wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{c}, 1) })
+			c.GoSilent()
+			start := time.Now()
+			if err := s.stop(); err != nil {
+				t.Fatalf("serve returned %v", err)
+			}
+			if !c.WaitDone(10 * time.Second) {
+				t.Fatal("the unresponsive client is still connected")
+			}
+			if code := c.CloseCode(); code != 1001 {
+				t.Fatalf("got close %d, want 1001", code)
+			}
+			if forced := s.logged("forced sockets closed"); forced != tc.forced {
+				t.Fatalf("the shutdown deadline forced the socket closed: %v, want %v", forced, tc.forced)
+			}
+			t.Logf("shutdown with an unresponsive member took %s", time.Since(start).Round(time.Millisecond))
+		})
 	}
-	if !c.waitDone(10 * time.Second) {
-		t.Fatal("the unresponsive client is still connected")
-	}
-	if code := c.serverCloseCode(); code != 1001 {
-		t.Fatalf("got close %d, want 1001", code)
-	}
-	// Shutdown waits for the close timeout, not for the client.
-	t.Logf("shutdown with an unresponsive member took %s (close timeout 300ms)", time.Since(start).Round(time.Millisecond))
 }
 
 // TestSIGTERMExitsZero runs the real binary, connects members, sends SIGTERM
@@ -68,62 +86,32 @@ func TestSIGTERMExitsZero(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "presence")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
-	}
+	t.Parallel()
+	bin := wstest.BuildBinary(t, ".")
+	p := wstest.StartBinary(t, bin, "--addr", "127.0.0.1:0", "--log-format", "json", "--flush-interval", "10ms")
+	s := binaryServer(t, p)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "--addr", "127.0.0.1:0", "--log-format", "json", "--flush-interval", "10ms")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "serving" {
-				addr <- line.Addr
-			}
-		}
-	}()
-	var s *testServer
-	select {
-	case a := <-addr:
-		s = &testServer{t: t, url: "http://" + a, wsURL: "ws://" + a}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the server did not log its address")
-	}
-
-	var clients []*wsClient
+	var clients []*wstest.Client
 	for range 5 {
-		clients = append(clients, dial(t, s, dialOptions{room: "lobby"}))
+		clients = append(clients, s.dial(t, "lobby"))
 	}
-	eventually(t, 10*time.Second, func() (bool, string) { return allShow(clients, 5) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow(clients, 5) })
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
+	err := p.Wait(60 * time.Second)
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
-		t.Fatalf("exit code %d, want 0", exit.ExitCode())
+		t.Fatalf("exit code %d, want 0 (%v)", exit.ExitCode(), err)
 	} else if err != nil {
 		t.Fatal(err)
 	}
 	for i, c := range clients {
-		if !c.waitDone(10 * time.Second) {
+		if !c.WaitDone(10 * time.Second) {
 			t.Fatalf("client %d still open", i)
 		}
-		if code := c.serverCloseCode(); code != 1001 {
+		if code := c.CloseCode(); code != 1001 {
 			t.Fatalf("client %d got close %d, want 1001", i, code)
 		}
 	}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/gobwas/ws"
+
+	"presence/internal/wstest"
 )
 
 // raceDetector is set by race_test.go when the tests run with -race.
@@ -31,6 +33,7 @@ var raceDetector bool
 // steady members must show exact counts, and joins minus leaves must equal
 // the members still there. Plain `go test` skips it.
 func TestSoak(t *testing.T) {
+	// Not parallel: it measures the process's goroutines, open files, heap and RSS.
 	env := os.Getenv("PRESENCE_SOAK")
 	if env == "" {
 		t.Skip("set PRESENCE_SOAK to a duration (test.sh runs it with 2m) to run the soak")
@@ -46,18 +49,18 @@ func TestSoak(t *testing.T) {
 	})
 
 	const rooms, perRoom = 3, 10
-	steady := map[string][]*wsClient{}
+	steady := map[string][]*wstest.Client{}
 	for r := range rooms {
 		room := "soak-" + strconv.Itoa(r)
 		for range perRoom {
-			steady[room] = append(steady[room], dial(t, s, dialOptions{room: room}))
+			steady[room] = append(steady[room], s.dial(t, room))
 		}
 	}
 	checkSteady := func() {
 		t.Helper()
 		for room, members := range steady {
-			eventually(t, 30*time.Second, func() (bool, string) {
-				ok, why := allShow(members, perRoom)
+			wstest.Eventually(t, 30*time.Second, func() (bool, string) {
+				ok, why := wstest.AllShow(members, perRoom)
 				return ok, room + ": " + why
 			})
 		}
@@ -84,7 +87,7 @@ func TestSoak(t *testing.T) {
 	forgetHistory(steady)
 	backToBaseline(t, base, 60*time.Second)
 	settle(t)
-	eventually(t, 60*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 60*time.Second, func() (bool, string) {
 		h, r := readHeap(), rss(t)
 		// The race detector's shadow memory is not given back: RSS only
 		// means something without it (test.sh runs the soak without -race).
@@ -110,8 +113,8 @@ func TestSoak(t *testing.T) {
 	}
 	for room, members := range steady {
 		for i, c := range members {
-			if !c.isOpen() || c.seqProblem() != "" {
-				t.Fatalf("steady member %d of %s: open=%v %s", i, room, c.isOpen(), c.seqProblem())
+			if !c.Open() || c.SeqProblem() != "" {
+				t.Fatalf("steady member %d of %s: open=%v %s", i, room, c.Open(), c.SeqProblem())
 			}
 		}
 	}
@@ -148,14 +151,14 @@ func churn(t *testing.T, s *testServer, d time.Duration) *churnStats {
 				if rng.IntN(4) == 0 {
 					room = "churn-" + strconv.Itoa(rng.IntN(20)) // rooms that empty and are reaped
 				}
-				c, err := tryDial(t, s, dialOptions{room: room, local: "127.0.0." + strconv.Itoa(2+w), noCleanup: true})
+				c, err := s.tryDial(t, room, wstest.Options{Local: "127.0.0." + strconv.Itoa(2+w), NoCleanup: true})
 				if err != nil {
 					stats.dialErrors.Add(1)
 					continue
 				}
 				stats.conns.Add(1)
 				churnOnce(c, rng, stats)
-				c.kill()
+				c.Kill()
 			}
 		})
 	}
@@ -163,38 +166,29 @@ func churn(t *testing.T, s *testServer, d time.Duration) *churnStats {
 	return stats
 }
 
-// churnOnce waits for the churner's first count, then makes it leave.
-func churnOnce(c *wsClient, rng *rand.Rand, stats *churnStats) {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, ok := c.last(); ok || !c.isOpen() {
-			break
-		}
-		select {
-		case <-c.changed:
-		case <-c.done:
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+// churnOnce waits for the churner's first count (or the end of its
+// connection), then makes it leave.
+func churnOnce(c *wstest.Client, rng *rand.Rand, stats *churnStats) {
+	c.Await(10*time.Second, func(s *wstest.State) bool { return len(s.Counts) > 0 || s.Ended })
 	way := rng.IntN(len(leaveWays))
 	stats.ways[way].Add(1)
 	switch leaveWays[way] {
 	case "close":
-		c.closeNormally()
+		c.CloseNormally()
 	case "reset":
-		c.reset()
+		c.Reset()
 	case "silent":
-		c.goSilent() // dropped after ping interval + pong timeout
-		c.waitDone(10 * time.Second)
+		c.GoSilent() // dropped after ping interval + pong timeout
+		c.WaitDone(10 * time.Second)
 	case "protocol":
-		_ = c.writeFrame(ws.NewBinaryFrame([]byte{1, 2, 3}))
-		c.waitDone(10 * time.Second)
+		_ = c.WriteFrame(ws.OpBinary, []byte{1, 2, 3})
+		c.WaitDone(10 * time.Second)
 	case "oversize":
-		_ = c.sendText(strings.Repeat("x", 5000))
-		c.waitDone(10 * time.Second)
+		_ = c.SendText(strings.Repeat("x", 5000))
+		c.WaitDone(10 * time.Second)
 	case "bad-json":
-		_ = c.sendText("{not json")
-		c.closeNormally()
+		_ = c.SendText("{not json")
+		c.CloseNormally()
 	}
 }
 
@@ -218,12 +212,10 @@ func warmRegistry(t *testing.T, system *actor.ActorSystem) {
 // forgetHistory drops all but the last count the steady members recorded:
 // the test's own memory, which would otherwise grow with the churn and hide
 // the server's.
-func forgetHistory(steady map[string][]*wsClient) {
+func forgetHistory(steady map[string][]*wstest.Client) {
 	for _, members := range steady {
 		for _, c := range members {
-			c.mu.Lock()
-			c.counts = append([]countEvent(nil), c.counts[len(c.counts)-1:]...)
-			c.mu.Unlock()
+			c.ForgetCounts()
 		}
 	}
 }

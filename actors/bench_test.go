@@ -36,7 +36,9 @@ func (s *benchSocket) Close(uint16, string) {
 	}
 }
 
-func (s *benchSocket) ReadLoop(func([]byte)) error { <-s.ended; return nil }
+func (s *benchSocket) Start(_ func([]byte), onEnd func(error)) {
+	go func() { <-s.ended; onEnd(nil) }()
+}
 
 // BenchmarkFanOut measures one count push to every member of a room: a
 // membership change, the flush, and one write per member. It runs with
@@ -65,7 +67,7 @@ func benchFanOut(b *testing.B, members int, metrics bool) {
 	defer system.Shutdown()
 	// A 1 ms interval keeps the seating of thousands of members cheap. A
 	// fan-out to 2,000 members or more takes several times that, so neither
-	// the Room's coalescing nor a Conn's pacing (one count per interval per
+	// the Room's coalescing nor a Member's pacing (one count per interval per
 	// member) makes an iteration wait: it measures the push itself.
 	rooms := system.Root.Spawn(NewRoomsProps(Options{FlushInterval: time.Millisecond, Logger: log}))
 	defer func() { _ = system.Root.PoisonFuture(rooms).Wait() }()

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
 // fakeCluster records what Rooms reports through Options.Cluster.
@@ -32,16 +34,17 @@ func (c *fakeCluster) reported(room string) []int {
 // children plus the other processes' members, reports only its own, holds
 // its first push until the cluster answers, and reports 0 when reaped.
 func TestClusterCountJoinsTheLocalCount(t *testing.T) {
+	t.Parallel()
 	fc := &fakeCluster{}
 	tr := newTree(t, Options{Cluster: fc, ClusterWait: time.Hour})
 	a, b := tr.join("r"), tr.join("r")
 
 	// The Room was announced with 0 and holds its first push.
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		got := fc.reported("r")
 		return len(got) > 0 && got[0] == 0, fmt.Sprintf("reports %v, want a first 0", got)
 	})
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		return tr.count("r").Users == 2, "both members live"
 	})
 	if _, ok := a.last(); ok {
@@ -49,27 +52,27 @@ func TestClusterCountJoinsTheLocalCount(t *testing.T) {
 	}
 
 	tr.system.Root.Send(tr.rooms, &ClusterCount{Room: "r", Others: 5})
-	eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{a, b}, 7) })
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{a, b}, 7) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		got := fc.reported("r")
 		return len(got) > 0 && got[len(got)-1] == 2, fmt.Sprintf("reports %v, want the local 2 last", got)
 	})
 
 	// Other processes' members change: pushed; the local count is reported unchanged.
 	tr.system.Root.Send(tr.rooms, &ClusterCount{Room: "r", Others: 1})
-	eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{a, b}, 3) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{a, b}, 3) })
 
 	// A local leave: total and report both move by the local change.
 	b.leave("close_frame")
-	eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{a}, 2) })
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{a}, 2) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		got := fc.reported("r")
 		return got[len(got)-1] == 1, fmt.Sprintf("reports %v, want the local 1 last", got)
 	})
 
 	// The last local member leaves: the Room is reaped and reports 0.
 	a.leave("close_frame")
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		got := fc.reported("r")
 		return got[len(got)-1] == 0 && tr.count("r").Users == 0, fmt.Sprintf("reports %v, want 0 last", got)
 	})
@@ -83,9 +86,10 @@ func TestClusterCountJoinsTheLocalCount(t *testing.T) {
 // TestClusterFirstPushWaitsBoundedly: when the cluster does not answer (the
 // node has not joined), a new Room pushes its own count after ClusterWait.
 func TestClusterFirstPushWaitsBoundedly(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t, Options{Cluster: &fakeCluster{}, ClusterWait: 50 * time.Millisecond})
 	a := tr.join("r")
-	eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{a}, 1) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{a}, 1) })
 }
 
 // TestClusterSeqIsAboveTheClockAndEveryNode: in a cluster a Room's seq is at
@@ -93,18 +97,19 @@ func TestClusterFirstPushWaitsBoundedly(t *testing.T) {
 // node has shown, so a client that moves between nodes keeps seeing newer
 // counts.
 func TestClusterSeqIsAboveTheClockAndEveryNode(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t, Options{Cluster: &fakeCluster{}, ClusterWait: time.Hour})
 	a := tr.join("r")
 	floor := uint64(time.Now().Add(time.Hour).UnixMicro()) // a node an hour ahead
 	tr.system.Root.Send(tr.rooms, &ClusterCount{Room: "r", Others: 0, Seq: floor})
-	eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{a}, 1) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{a}, 1) })
 	first, _ := a.last()
 	if first.Seq <= floor {
 		t.Fatalf("seq %d is not above another node's %d", first.Seq, floor)
 	}
 	before := uint64(time.Now().UnixMicro())
 	tr.system.Root.Send(tr.rooms, &ClusterCount{Room: "r", Others: 4})
-	eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{a}, 5) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{a}, 5) })
 	if last, _ := a.last(); last.Seq <= first.Seq || last.Seq < before {
 		t.Fatalf("seq %d after %d (clock %d)", last.Seq, first.Seq, before)
 	}

@@ -47,9 +47,9 @@
 // # Ownership and concurrency
 //
 //   - Every piece of actor state is touched only inside that actor's Receive.
-//     No actor.Context leaves Receive: the Member's read goroutine holds only the
-//     root context and the Member's PID, and reports with root.Send.
-//   - Blocking reads stay outside Receive (the read goroutine). Writes happen
+//     No actor.Context leaves Receive: the socket's read callbacks hold only the
+//     root context and the Member's PID, and report with root.Send.
+//   - Blocking reads stay outside Receive (Socket.Start reads elsewhere). Writes happen
 //     inside a Member's Receive but are bounded by the socket's write deadline
 //     and block only that Member.
 //   - A CountFrame is immutable once published, except for its delivery

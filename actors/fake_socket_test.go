@@ -1,23 +1,25 @@
 package actors
 
 import (
-	"encoding/json"
 	"fmt"
-	"presence/internal/leave"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"presence/internal/leave"
+
+	"presence/internal/wstest"
 )
 
-// fakeSocket is a Socket with no network: it records what the Conn writes,
-// checks every count's seq against the one before, and ends its ReadLoop when
-// the test says the peer left or the Conn closes it.
+// fakeSocket is a Socket with no network: it records what the Member writes,
+// checks every count's seq against the one before, and ends its reading when
+// the test says the peer left or the Member closes it.
 type fakeSocket struct {
 	mu        sync.Mutex
-	counts    []countData // every "user count" written, in order
-	written   []time.Time // when each of those was written
-	errors    []errorData // every "error" event written
-	seqBroken string      // first seq that was not above the previous one
+	counts    []wstest.Count // every "user count" written, in order
+	written   []time.Time    // when each of those was written
+	errors    []wstest.Error // every "error" event written
+	seqBroken string         // first seq that was not above the previous one
 	closed    bool
 	closeCode uint16
 
@@ -25,11 +27,11 @@ type fakeSocket struct {
 	// (a slow client) or fail (a dead one).
 	writeHook func(frame []byte) error
 
-	inbound   chan []byte
-	ended     chan struct{}
-	endOnce   sync.Once
-	endErr    error
-	readLoops atomic.Int32
+	inbound chan []byte
+	ended   chan struct{}
+	endOnce sync.Once
+	endErr  error
+	starts  atomic.Int32 // times Start was called: a restarted Member would call it again
 }
 
 // leaveErr is what a socket reports when it ends: an error carrying a reason.
@@ -48,28 +50,24 @@ func (s *fakeSocket) WriteFrame(frame []byte) error {
 			return err
 		}
 	}
-	var ev struct {
-		Event string          `json:"event"`
-		Data  json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(frame, &ev); err != nil {
-		panic(fmt.Sprintf("fake socket got a frame that is not JSON: %q", frame))
+	// The payload is decoded by the test kit, never by wire.go, so that a
+	// bug in the encoder fails the test instead of being read back by it.
+	ev, err := wstest.DecodeEvent(frame)
+	if err != nil {
+		panic(fmt.Sprintf("fake socket: %v", err)) // the Member fails, and the test with it
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch ev.Event {
-	case EventUserCount:
-		var c countData
-		_ = json.Unmarshal(ev.Data, &c)
+	switch ev.Name {
+	case wstest.EventCount:
+		c := ev.Count
 		if n := len(s.counts); n > 0 && c.Seq <= s.counts[n-1].Seq && s.seqBroken == "" {
 			s.seqBroken = fmt.Sprintf("seq %d after %d", c.Seq, s.counts[n-1].Seq)
 		}
 		s.counts = append(s.counts, c)
 		s.written = append(s.written, time.Now())
-	case "error":
-		var e errorData
-		_ = json.Unmarshal(ev.Data, &e)
-		s.errors = append(s.errors, e)
+	case wstest.EventError:
+		s.errors = append(s.errors, ev.Error)
 	}
 	return nil
 }
@@ -83,16 +81,20 @@ func (s *fakeSocket) Close(code uint16, _ string) {
 	s.end(leaveErr("server_close"))
 }
 
-func (s *fakeSocket) ReadLoop(onText func([]byte)) error {
-	s.readLoops.Add(1)
-	for {
-		select {
-		case m := <-s.inbound:
-			onText(m)
-		case <-s.ended:
-			return s.endErr
+// Start reads on a goroutine of its own, like the goroutine transport.
+func (s *fakeSocket) Start(onText func([]byte), onEnd func(error)) {
+	s.starts.Add(1)
+	go func() {
+		for {
+			select {
+			case m := <-s.inbound:
+				onText(m)
+			case <-s.ended:
+				onEnd(s.endErr)
+				return
+			}
 		}
-	}
+	}()
 }
 
 // leave simulates the peer going away for reason.
@@ -106,19 +108,19 @@ func (s *fakeSocket) end(err error) {
 }
 
 // last returns the last count written, and whether there was one.
-func (s *fakeSocket) last() (countData, bool) {
+func (s *fakeSocket) last() (wstest.Count, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.counts) == 0 {
-		return countData{}, false
+		return wstest.Count{}, false
 	}
 	return s.counts[len(s.counts)-1], true
 }
 
-func (s *fakeSocket) history() []countData {
+func (s *fakeSocket) history() []wstest.Count {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]countData(nil), s.counts...)
+	return append([]wstest.Count(nil), s.counts...)
 }
 
 // writeTimes returns when each count was written.

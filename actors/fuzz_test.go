@@ -6,10 +6,12 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"presence/internal/wstest"
 )
 
 // FuzzDecodeEvent feeds arbitrary client text to the event decoder and to
-// the answer a Conn builds from it (Conn.answer): decoding never panics, it
+// the answer a Member builds from it (Member.answer): decoding never panics, it
 // accepts only a JSON object with a non-empty string "event", and the error
 // event sent back is always one valid JSON object in valid UTF-8, whatever
 // the input (its message may quote the input, cut at a byte limit).
@@ -53,11 +55,7 @@ func FuzzDecodeEvent(f *testing.F) {
 		if !utf8.Valid(payload) || !json.Valid(payload) {
 			t.Fatalf("the answer %q is not valid JSON in UTF-8", payload)
 		}
-		var back struct {
-			Event string    `json:"event"`
-			Data  errorData `json:"data"`
-		}
-		if err := json.Unmarshal(payload, &back); err != nil || back.Event != "error" || back.Data.Code == "" {
+		if back, err := wstest.DecodeEvent(payload); err != nil || back.Name != wstest.EventError || back.Error.Code == "" {
 			t.Fatalf("the answer %q does not decode as an error event: %v", payload, err)
 		}
 	})

@@ -9,6 +9,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"go.uber.org/goleak"
+
+	"presence/internal/wstest"
 )
 
 func TestMain(m *testing.M) {
@@ -21,7 +23,7 @@ func TestMain(m *testing.M) {
 
 // tree is a real actor system with a Rooms registry, for one test.
 type tree struct {
-	t      *testing.T
+	t      *testing.T // nil for a tree from startTree
 	system *actor.ActorSystem
 	rooms  *actor.PID
 }
@@ -30,6 +32,20 @@ type tree struct {
 // interval unless o sets one); both stop when the test ends.
 func newTree(t *testing.T, o Options) *tree {
 	t.Helper()
+	tr, stop := startTree(o)
+	tr.t = t
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("stopping rooms: %v", err)
+		}
+	})
+	return tr
+}
+
+// startTree is newTree without a test (for Examples): stop stops the Rooms
+// registry and then the actor system. A tree from startTree has no t, so
+// only join, joinHooked and the sockets' own methods may be used on it.
+func startTree(o Options) (tr *tree, stop func() error) {
 	if o.FlushInterval == 0 {
 		o.FlushInterval = 10 * time.Millisecond
 	}
@@ -37,14 +53,11 @@ func newTree(t *testing.T, o Options) *tree {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	system := NewSystem(o.Logger, nil)
-	tr := &tree{t: t, system: system, rooms: system.Root.Spawn(NewRoomsProps(o))}
-	t.Cleanup(func() {
-		if err := system.Root.PoisonFuture(tr.rooms).Wait(); err != nil {
-			t.Errorf("stopping rooms: %v", err)
-		}
-		system.Shutdown()
-	})
-	return tr
+	tr = &tree{system: system, rooms: system.Root.Spawn(NewRoomsProps(o))}
+	return tr, func() error {
+		defer system.Shutdown()
+		return system.Root.PoisonFuture(tr.rooms).Wait()
+	}
 }
 
 // join seats a new fake socket in room.
@@ -63,31 +76,11 @@ func (tr *tree) joinHooked(room string, hook func(frame []byte) error) *fakeSock
 // count asks the Room for its count.
 func (tr *tree) count(room string) CountResponse {
 	tr.t.Helper()
-	res, err := tr.system.Root.RequestFuture(tr.rooms, &CountRequest{Room: room}, 5*time.Second).Result()
+	res, err := tr.system.Root.RequestFuture(tr.rooms, &CountRequest{Room: room}, 10*time.Second).Result()
 	if err != nil {
 		tr.t.Fatalf("CountRequest %s: %v", room, err)
 	}
 	return *res.(*CountResponse)
-}
-
-// eventually waits until cond reports true, failing the test with cond's
-// last explanation if it has not by the deadline. It polls: the conditions
-// are about many actors at once and have no single event to wait on.
-func eventually(t *testing.T, within time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not true after %s: %s", within, why)
-		}
-		<-tick.C
-	}
 }
 
 // converged reports whether every socket in members shows want as its last
@@ -112,17 +105,17 @@ func (tr *tree) joinAll(room string, n int) []*fakeSocket {
 	for i := range members {
 		members[i] = tr.join(room)
 	}
-	eventually(tr.t, 10*time.Second, func() (bool, string) { return converged(members, n) })
+	wstest.Eventually(tr.t, 10*time.Second, func() (bool, string) { return converged(members, n) })
 	return members
 }
 
 // expectExact waits until every room's Room counts exactly its live members
 // and each of them shows that count, then checks every socket ever seated:
-// no seq went backwards, and no ReadLoop ran twice (no Conn was restarted).
+// no seq went backwards, and no socket was started twice (no Member was restarted).
 func (tr *tree) expectExact(live map[string][]*fakeSocket, all []*fakeSocket) {
 	tr.t.Helper()
 	for room, members := range live {
-		eventually(tr.t, 15*time.Second, func() (bool, string) {
+		wstest.Eventually(tr.t, 15*time.Second, func() (bool, string) {
 			if got := tr.count(room).Users; got != len(members) {
 				return false, fmt.Sprintf("room %s: the Room counts %d, want %d", room, got, len(members))
 			}
@@ -134,8 +127,8 @@ func (tr *tree) expectExact(live map[string][]*fakeSocket, all []*fakeSocket) {
 		if p := s.seqProblem(); p != "" {
 			tr.t.Fatalf("a member saw %s", p)
 		}
-		if n := s.readLoops.Load(); n > 1 {
-			tr.t.Fatalf("a member's ReadLoop ran %d times: a Conn was restarted", n)
+		if n := s.starts.Load(); n > 1 {
+			tr.t.Fatalf("a member's socket was started %d times: a Member was restarted", n)
 		}
 	}
 }

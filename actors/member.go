@@ -70,19 +70,17 @@ func (m *Member) Receive(ctx actor.Context) {
 	}
 }
 
-// start reports the Member live and starts the socket's read loop on its own
-// goroutine. The goroutine holds the root context and this Member's PID, never
-// ctx, and always ends by reporting socketEnded.
+// start reports the Member live and starts the socket reading. The
+// socket's callbacks hold the root context and this Member's PID, never ctx,
+// and report each message (inboundText) and the end (socketEnded, once).
 func (m *Member) start(ctx actor.Context) {
 	ctx.Send(ctx.Parent(), &MemberStarted{PID: ctx.Self()})
 
-	root, self, socket := ctx.ActorSystem().Root, ctx.Self(), m.socket
-	go func() {
-		err := socket.ReadLoop(func(msg []byte) {
-			root.Send(self, &inboundText{data: msg})
-		})
-		root.Send(self, &socketEnded{err: err})
-	}()
+	root, self := ctx.ActorSystem().Root, ctx.Self()
+	m.socket.Start(
+		func(msg []byte) { root.Send(self, &inboundText{data: msg}) },
+		func(err error) { root.Send(self, &socketEnded{err: err}) },
+	)
 }
 
 // deliver writes the room's newest count, unless this member has already

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"presence/internal/wstest"
 )
 
 // TestRandomChurnConvergesExactly seats thousands of fake sockets in several
@@ -14,6 +16,7 @@ import (
 // live member's last count is its room's true size, the Room says the same
 // when asked, and no member ever saw a seq that was not above the one before.
 func TestRandomChurnConvergesExactly(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t, Options{})
 	rooms := []string{"lobby", "team-a", "team-b", "x.y", "z_9"}
 	reasons := []string{"close_frame", "eof", "ping_timeout", "protocol_error"}
@@ -80,22 +83,24 @@ func TestRandomChurnConvergesExactly(t *testing.T) {
 // TestJoinerFirstFrameIncludesItself checks the wire contract's first frame:
 // a joiner's first count already counts it.
 func TestJoinerFirstFrameIncludesItself(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t, Options{})
 	members := tr.joinAll("lobby", 3)
 	late := tr.join("lobby")
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		_, ok := late.last()
 		return ok, "the joiner has no count yet"
 	})
 	if first := late.history()[0]; first.CurrentUsers != 4 || first.Room != "lobby" {
 		t.Fatalf("first frame %+v, want 4 users in lobby", first)
 	}
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 4) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 4) })
 }
 
 // TestCoalescesBursts checks that a burst of joins reaches each member as a
 // handful of frames, not one per join.
 func TestCoalescesBursts(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t, Options{FlushInterval: 200 * time.Millisecond})
 	first := tr.joinAll("lobby", 1)[0]
 	before := len(first.history())
@@ -105,7 +110,7 @@ func TestCoalescesBursts(t *testing.T) {
 		burst = append(burst, tr.join("lobby"))
 	}
 	all := append(burst, first)
-	eventually(t, 10*time.Second, func() (bool, string) { return converged(all, 201) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return converged(all, 201) })
 
 	// 200 joins arrive within a few intervals: far fewer frames than joins.
 	if got := len(first.history()) - before; got > 10 {
@@ -116,13 +121,14 @@ func TestCoalescesBursts(t *testing.T) {
 // TestEmptyRoomIsReapedAndComesBack checks that an empty room's actor goes
 // away and a later join creates it again with seqs still rising.
 func TestEmptyRoomIsReapedAndComesBack(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t, Options{})
 	members := tr.joinAll("ephemeral", 2)
 	lastSeq := tr.count("ephemeral").Seq
 	for _, m := range members {
 		m.leave("close_frame")
 	}
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		res, err := tr.system.Root.RequestFuture(tr.rooms, &RoomsRequest{}, time.Second).Result()
 		if err != nil {
 			return false, err.Error()
@@ -139,6 +145,7 @@ func TestEmptyRoomIsReapedAndComesBack(t *testing.T) {
 // and however late one flush reaches a member, no member is written two
 // counts less than a flush interval apart.
 func TestAtMostOneFramePerIntervalPerMember(t *testing.T) {
+	t.Parallel()
 	const interval = 20 * time.Millisecond
 	tr := newTree(t, Options{FlushInterval: interval})
 	members := tr.joinAll("lobby", 300)
@@ -156,7 +163,7 @@ func TestAtMostOneFramePerIntervalPerMember(t *testing.T) {
 	}
 	tick.Stop()
 	want := 300 + len(churn)
-	eventually(t, 10*time.Second, func() (bool, string) { return converged(members, want) })
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return converged(members, want) })
 
 	for i, m := range members {
 		times := m.writeTimes()
@@ -172,6 +179,7 @@ func TestAtMostOneFramePerIntervalPerMember(t *testing.T) {
 // stopped must not spawn members into a stopping Room (which would then
 // never finish stopping); their sockets are closed with 1001 instead.
 func TestJoinsInFlightAtShutdownAreClosed(t *testing.T) {
+	t.Parallel()
 	o := Options{FlushInterval: 10 * time.Millisecond}.withDefaults()
 	system := NewSystem(o.Logger, nil)
 	defer system.Shutdown()

@@ -1,10 +1,11 @@
 package actors
 
 import (
-	"presence/internal/leave"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"presence/internal/leave"
 )
 
 // recordingObserver counts what the tree reports, and can make the Room

@@ -100,7 +100,11 @@ func (r *Rooms) Receive(ctx actor.Context) {
 		if e == nil || e.pid.Id != msg.pid.Id || e.joins != msg.joins {
 			return // a Join is on its way to it: it is about to have a member again
 		}
-		ctx.Stop(e.pid)
+		// Poison, not Stop: a user message, so it queues behind anything Rooms
+		// has already forwarded (a CountRequest), which is answered first. A
+		// Stop would overtake it, and protoactor drops what a stopped actor
+		// had left in its mailbox.
+		ctx.Poison(e.pid)
 		r.forget(name, e)
 
 	case *actor.Terminated:

@@ -10,21 +10,24 @@ import (
 // Socket is what a Member needs from a client connection. transport.Conn
 // implements it; tests use fakes.
 type Socket interface {
+	// Start begins reading and returns at once; the Member calls it once.
+	// Until the peer leaves or Close completes, the socket calls onText with
+	// each complete text message (a fresh slice the callee may keep), one call
+	// at a time; then it calls onEnd exactly once with why the socket ended (a
+	// leave.Error when it knows the reason). The callbacks run on whatever
+	// goroutine reads the socket, so they must only hand the event on.
+	Start(onText func(msg []byte), onEnd func(err error))
+
 	// WriteFrame writes one frame made by Options.Frame. It returns when the
 	// bytes are written or the socket's write deadline has passed, and is safe
-	// to call while ReadLoop runs. It must not keep or modify frame: the same
-	// bytes go to every member of a room.
+	// to call while the socket reads. It must not keep or modify frame: the
+	// same bytes go to every member of a room.
 	WriteFrame(frame []byte) error
 
 	// Close starts closing the socket with a close code and a short reason. It
 	// is idempotent, never blocks longer than one write deadline, and makes
-	// ReadLoop return soon after.
+	// the socket call onEnd soon after.
 	Close(code uint16, reason string)
-
-	// ReadLoop reads until the peer leaves or Close completes, calling onText
-	// with each complete text message (a fresh slice the callee may keep). It
-	// returns why the socket ended, a leave.Error when it knows the reason.
-	ReadLoop(onText func(msg []byte)) error
 }
 
 // Close codes a Member sends (RFC 6455 §7.4.1). They are plain numbers so that

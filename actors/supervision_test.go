@@ -3,16 +3,20 @@ package actors
 import (
 	"errors"
 	"fmt"
-	"presence/internal/leave"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"presence/internal/leave"
+
+	"presence/internal/wstest"
 )
 
-// TestConnPanicStopsOnlyThatMember: a Conn that panics is stopped, never
+// TestMemberPanicStopsOnlyThatMember: a Member that panics is stopped, never
 // restarted; its socket is closed with 1011, it leaves the room, and the
 // other members see the new count and stay connected.
-func TestConnPanicStopsOnlyThatMember(t *testing.T) {
+func TestMemberPanicStopsOnlyThatMember(t *testing.T) {
+	t.Parallel()
 	obs := &recordingObserver{}
 	tr := newTree(t, Options{Observer: obs})
 	members := tr.joinAll("lobby", 5)
@@ -24,22 +28,22 @@ func TestConnPanicStopsOnlyThatMember(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, victim), 6) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, victim), 6) })
 
 	armed.Store(true)
-	extra := tr.join("lobby") // the next flush makes the victim's Conn write, and panic
+	extra := tr.join("lobby") // the next flush makes the victim's Member write, and panic
 	members = append(members, extra)
 
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		closed, code := victim.closedWith()
 		return closed && code == CloseInternalError, fmt.Sprintf("victim closed=%v code=%d", closed, code)
 	})
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 6) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 6) })
 	if got := tr.count("lobby").Users; got != 6 {
 		t.Fatalf("room counts %d, want 6", got)
 	}
-	if n := victim.readLoops.Load(); n != 1 {
-		t.Fatalf("the failed Conn's ReadLoop ran %d times: it was restarted", n)
+	if n := victim.starts.Load(); n != 1 {
+		t.Fatalf("the failed Member's socket was started %d times: it was restarted", n)
 	}
 	for i, m := range members {
 		if closed, _ := m.closedWith(); closed {
@@ -55,21 +59,22 @@ func TestConnPanicStopsOnlyThatMember(t *testing.T) {
 // live and once while it flushes, is resumed: nobody is disconnected, and the
 // count that reaches everyone is still exact.
 func TestRoomPanicKeepsMembers(t *testing.T) {
+	t.Parallel()
 	obs := &recordingObserver{}
 	tr := newTree(t, Options{Observer: obs})
 	members := tr.joinAll("lobby", 4)
 
 	obs.panicOnJoined.Store(1) // the Room panics handling the next MemberStarted
 	members = append(members, tr.join("lobby"))
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 5) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 5) })
 
 	obs.panicOnFlushed.Store(1) // … and then in the middle of a flush
 	members = append(members, tr.join("lobby"))
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 6) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 6) })
 
 	members[0].leave("close_frame")
 	members = members[1:]
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 5) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(members, 5) })
 
 	if got := tr.count("lobby").Users; got != 5 {
 		t.Fatalf("room counts %d, want 5", got)
@@ -91,9 +96,10 @@ func TestRoomPanicKeepsMembers(t *testing.T) {
 // going live is stopped once past its failure budget, with joins still on
 // their way to it (protoactor drops what is left in a stopped actor's
 // mailbox). No socket may be lost between the actors: each one ends either
-// closed with 1001 (its Conn or its join met the stopping Room; the client
+// closed with 1001 (its Member or its join met the stopping Room; the client
 // reconnects) or seated in a Room, its read loop running.
 func TestRoomThatKeepsFailingLosesNoSocket(t *testing.T) {
+	t.Parallel()
 	obs := &recordingObserver{}
 	obs.panicOnJoined.Store(1 << 30) // every member going live fails its Room
 	tr := newTree(t, Options{Observer: obs})
@@ -113,10 +119,10 @@ func TestRoomThatKeepsFailingLosesNoSocket(t *testing.T) {
 			batch[i] = tr.join("doomed")
 		}
 		sockets = append(sockets, batch...)
-		eventually(t, 10*time.Second, func() (bool, string) {
+		wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 			limbo := 0
 			for _, s := range batch {
-				if closed, _ := s.closedWith(); !closed && s.readLoops.Load() == 0 {
+				if closed, _ := s.closedWith(); !closed && s.starts.Load() == 0 {
 					limbo++
 				}
 			}
@@ -137,6 +143,7 @@ func TestRoomThatKeepsFailingLosesNoSocket(t *testing.T) {
 // that stopped reading) holds up nobody; when its write times out it is
 // dropped, and it never gets a count after that.
 func TestBlockedWriteDoesNotDelayOthers(t *testing.T) {
+	t.Parallel()
 	obs := &recordingObserver{}
 	tr := newTree(t, Options{Observer: obs})
 	members := tr.joinAll("lobby", 3)
@@ -150,22 +157,22 @@ func TestBlockedWriteDoesNotDelayOthers(t *testing.T) {
 		<-release // then the client stops reading: the write blocks until the deadline
 		return leaveErr("write_timeout")
 	})
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, stuck), 4) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, stuck), 4) })
 
 	// The stuck member's next write blocks; the others carry on through
 	// several changes.
 	more := []*fakeSocket{tr.join("lobby"), tr.join("lobby")}
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, more...), 6) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, more...), 6) })
 	more[0].leave("eof")
 	others := append(members, more[1])
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(others, 5) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(others, 5) })
 	if writes.Load() < 2 {
 		t.Fatal("the stuck member never tried its second write")
 	}
 
 	close(release) // the write "times out"
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(others, 4) })
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(others, 4) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		closed, _ := stuck.closedWith()
 		return closed, "the stuck socket was not closed"
 	})
@@ -181,6 +188,7 @@ func TestBlockedWriteDoesNotDelayOthers(t *testing.T) {
 // finishes writes only the newest count afterwards, never the stale ones that
 // queued up meanwhile.
 func TestSlowMemberGetsOnlyTheNewestCount(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t, Options{})
 	members := tr.joinAll("lobby", 2)
 
@@ -192,15 +200,15 @@ func TestSlowMemberGetsOnlyTheNewestCount(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, slow), 3) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(append(members, slow), 3) })
 
 	// Four more joins, one flush interval apart, while the slow write hangs.
 	for want := 4; want <= 7; want++ {
 		members = append(members, tr.join("lobby"))
-		eventually(t, 5*time.Second, func() (bool, string) { return converged(members, want) })
+		wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(members, want) })
 	}
 	close(release)
-	eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{slow}, 7) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged([]*fakeSocket{slow}, 7) })
 
 	var got []int
 	for _, c := range slow.history() {
@@ -215,13 +223,14 @@ func TestSlowMemberGetsOnlyTheNewestCount(t *testing.T) {
 // TestUnusableMessagesGetErrorsThenClose: each client message is answered
 // with an error event; past the budget the socket is closed with 1008.
 func TestUnusableMessagesGetErrorsThenClose(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t, Options{MaxBadMessages: 3})
 	members := tr.joinAll("lobby", 2)
 	s := members[0]
 
 	s.inbound <- []byte(`not json`)
 	s.inbound <- []byte(`{"event":"dance","data":1}`)
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		return len(s.errors) == 2, fmt.Sprintf("errors so far: %+v", s.errors)
@@ -238,20 +247,21 @@ func TestUnusableMessagesGetErrorsThenClose(t *testing.T) {
 
 	s.inbound <- []byte(`[]`)
 	s.inbound <- []byte(`{}`)
-	eventually(t, 5*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) {
 		closed, code := s.closedWith()
 		return closed && code == ClosePolicy, fmt.Sprintf("closed=%v code=%d", closed, code)
 	})
-	eventually(t, 5*time.Second, func() (bool, string) { return converged(members[1:], 1) })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return converged(members[1:], 1) })
 }
 
 // TestWriteErrorLeavesWithItsReason: a socket whose write fails leaves with
 // the reason the error carries.
 func TestWriteErrorLeavesWithItsReason(t *testing.T) {
+	t.Parallel()
 	obs := &recordingObserver{}
 	tr := newTree(t, Options{Observer: obs})
 	tr.joinHooked("lobby", func([]byte) error { return fmt.Errorf("write: %w", leaveErr("eof")) })
-	eventually(t, 5*time.Second, func() (bool, string) { return obs.left("eof") == 1, "no eof leave yet" })
+	wstest.Eventually(t, 5*time.Second, func() (bool, string) { return obs.left("eof") == 1, "no eof leave yet" })
 	if got := tr.count("lobby").Users; got != 0 {
 		t.Fatalf("room counts %d after its only member failed, want 0", got)
 	}

@@ -44,6 +44,8 @@ BIN=$OUT/bin
 mkdir -p "$OUT/logs" "$BIN"
 ln -sfn "$STAMP-$MODE" bench/results/latest
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$OUT/run.log" >&2; }
+# shellcheck source=baselines/centrifugo/bench.sh
+. bench/baselines/centrifugo/bench.sh
 
 # --- build -------------------------------------------------------------------
 log "building into $BIN"
@@ -52,6 +54,7 @@ go build -tags pprof -o "$BIN/presence-pprof" .
 go build -o "$BIN/loadgen" ./cmd/loadgen
 (cd bench/baselines/gohub && go build -o "$ROOT/$BIN/gohub" .)
 (cd bench/baselines/socketio && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+centrifugo_build "$BIN"
 
 # --- pinning and ports ---------------------------------------------------------
 SERVER_CPU=() LOAD_CPU=() PINNING="none"
@@ -67,14 +70,15 @@ PPROF_PORT=$((PORT + 1))
 
 # --- servers --------------------------------------------------------------------
 SERVER_PID=""
-start_server() { # label
-	local label=$1
+start_server() { # label [scenario]
+	local label=$1 scenario=${2:-}
 	case "$label" in
 	ours) "${SERVER_CPU[@]}" "$BIN/presence" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn &;;
 	ours-noam) "${SERVER_CPU[@]}" "$BIN/presence" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn --actor-metrics=false &;;
 	ours-pprof) PRESENCE_PPROF_ADDR="127.0.0.1:$PPROF_PORT" "${SERVER_CPU[@]}" "$BIN/presence-pprof" --addr "127.0.0.1:$PORT" --max-conns-per-ip 0 --log-level warn &;;
 	gohub) "${SERVER_CPU[@]}" "$BIN/gohub" -addr "127.0.0.1:$PORT" &;;
 	socketio) "${SERVER_CPU[@]}" node bench/baselines/socketio/server.js "$PORT" &;;
+	centrifugo) centrifugo_start "$scenario" "$PORT" &;;
 	*) echo "bench/run.sh: unknown server $label" >&2; exit 1;;
 	esac 2>>"$OUT/logs/servers.log"
 	SERVER_PID=$!
@@ -113,9 +117,10 @@ run() { # scenario label n rep [loadgen flags...]
 	case "$label" in
 	socketio) proto=socketio ;;
 	ours*) metrics=(--metrics-url "http://127.0.0.1:$PORT/metrics") ;;
+	centrifugo) proto=centrifugo; read -ra metrics <<<"$(centrifugo_loadgen_flags "$scenario" "$PORT")" ;;
 	esac
 	local name="$scenario-$label-n$n-r$rep"
-	start_server "$label"
+	start_server "$label" "$scenario"
 	# A /24 of source addresses per run, so that no run meets the last one's sockets.
 	local src="127.0.$((RUN % 250 + 1)).2"
 	local rc=0
@@ -169,6 +174,7 @@ else
 	BIG=1000 MID=500 SMALL=200 STEPS=10 IDLE_STEPS=10 HOLD=2s CHURN_S=3s SIO_BIG_TIMEOUT=20s
 fi
 ALL=(ours ours-noam gohub socketio)
+ALL+=(centrifugo) # bench/baselines/centrifugo/bench.sh: idle with presence, the rest with join/leave
 
 {
 	echo "command: bench/run.sh $MODE"
@@ -182,6 +188,7 @@ ALL=(ours ours-noam gohub socketio)
 	echo "node: $(node --version)"
 	echo "ours: presence @ $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- '*.go' go.mod go.sum actors transport public cmd bench/baselines ':!*_test.go' 2>/dev/null || echo ' (with uncommitted changes to the code)'); protoactor-go $(grep -m1 'asynkron/protoactor-go ' go.mod | awk '{print $2}'), gobwas/ws $(grep -m1 'gobwas/ws ' go.mod | awk '{print $2}'); started with --max-conns-per-ip 0 --log-level warn; ours-noam adds --actor-metrics=false"
 	echo "gohub: gorilla/websocket $(grep -m1 'gorilla/websocket ' bench/baselines/gohub/go.mod | grep -o 'v[0-9.]*$')"
+	echo "centrifugo: Centrifugo $CENTRIFUGO_VERSION ($CENTRIFUGO_MODULE, go install); idle with $(centrifugo_config idle) (presence on, join/leave off; loadgen --centrifugo-mode presence), ramp, churn and leave with $(centrifugo_config ramp) (presence and join/leave on; --centrifugo-mode joinleave); ramp and leave also at N = $MID (ours too), ramp at N = $BIG once, bounded by --timeout 60s; idle also at N = $MID and $BIG"
 	echo "socketio: socket.io $(node -p "require('./bench/baselines/socketio/node_modules/socket.io/package.json').version"), engine.io $(node -p "require('./bench/baselines/socketio/node_modules/engine.io/package.json').version"), ws $(node -p "require('./bench/baselines/socketio/node_modules/ws/package.json').version")"
 	echo "sizes: ramp at N = $SMALL for every server, $MID (ours, gohub) and $BIG (ours, ours-noam, gohub), with $STEPS latency steps after each, and Socket.IO at $BIG once, bounded by --timeout $SIO_BIG_TIMEOUT; churn, leave and idle at N = $SMALL for every server (joins paced at 300/s so that each can form the room) and at N = $BIG for ours (idle also at $MID), idle followed by $IDLE_STEPS latency steps; churn 100 joins/s + 100 leaves/s for $CHURN_S; idle hold $HOLD"
 } >"$OUT/meta.txt"
@@ -194,6 +201,7 @@ for rep in $(seq "$REPS"); do
 	done
 	run ramp ours "$MID" "$rep" --steps "$STEPS" --timeout 60s
 	run ramp gohub "$MID" "$rep" --steps "$STEPS" --timeout 60s
+	run ramp centrifugo "$MID" "$rep" --steps "$STEPS" --timeout 60s --dial-timeout 30s
 	for label in ours ours-noam gohub; do
 		run ramp "$label" "$BIG" "$rep" --steps "$STEPS" --timeout 60s
 	done
@@ -206,11 +214,19 @@ for rep in $(seq "$REPS"); do
 	done
 	run churn ours "$BIG" "$rep" --churn-rate 100 --duration "$CHURN_S" --timeout 60s
 	run leave ours "$BIG" "$rep" --timeout 60s
-	run idle ours "$MID" "$rep" --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s
-	for label in ours ours-noam; do
+	for label in ours centrifugo; do
+		run leave "$label" "$MID" "$rep" --timeout 60s --dial-timeout 30s
+	done
+	for label in ours centrifugo; do
+		run idle "$label" "$MID" "$rep" --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s
+	done
+	for label in ours ours-noam centrifugo; do
 		run idle "$label" "$BIG" "$rep" --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s
 	done
 done
+# Centrifugo with join/leave on sends every member every join (O(N^2)): the big
+# room does not form within the bound, so one bounded run.
+run ramp centrifugo "$BIG" 1 --steps "$STEPS" --timeout 60s --dial-timeout 30s
 # Socket.IO at the big size: its O(N^2) emits need minutes, so one bounded run.
 run ramp socketio "$BIG" 1 --steps "$STEPS" --timeout "$SIO_BIG_TIMEOUT" --dial-timeout 30s
 profile "$BIG"

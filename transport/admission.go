@@ -104,7 +104,7 @@ func (s *Server) Drain() {
 }
 
 // WaitClosed waits, after Drain and after the actors have closed their
-// sockets, until every socket is closed. A socket whose ReadLoop never
+// sockets, until every socket is closed. A socket whose reading never
 // started (its join was still in flight when the actors stopped) is closed
 // with 1001 at once. When ctx ends first, the rest are sent 1001 and closed
 // without waiting for their reply, and ctx's error is returned.

@@ -7,6 +7,7 @@ import (
 )
 
 func TestValidateRoom(t *testing.T) {
+	t.Parallel()
 	for _, ok := range []string{"lobby", "a", "A-b_c.9", strings.Repeat("x", 64), "..", "-"} {
 		if err := ValidateRoom(ok); err != nil {
 			t.Errorf("ValidateRoom(%q) = %v, want nil", ok, err)
@@ -28,6 +29,7 @@ func TestValidateRoom(t *testing.T) {
 }
 
 func TestOriginPolicy(t *testing.T) {
+	t.Parallel()
 	p, err := newOriginPolicy([]string{"https://app.example.com", " http://LOCALHOST:3000 ", ""})
 	if err != nil {
 		t.Fatal(err)

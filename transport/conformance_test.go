@@ -12,6 +12,7 @@ import (
 // the connection with the code the RFC names, and the server always finishes
 // the closing handshake and ends the TCP connection.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	s := startEchoServer(t, conformanceConfig())
 	cases := conformance.All()
 	if len(cases) < 150 {

@@ -29,7 +29,7 @@ type Conn struct {
 	broken    bool        // a write failed: the connection is aborted (guarded by wmu)
 	pinger    *time.Timer // guarded by wmu; nil once ReadLoop has ended
 
-	reading  atomic.Bool  // ReadLoop has started
+	reading  atomic.Bool  // Start or ReadLoop has been called
 	closeBy  atomic.Int64 // 0 while open; once the server has sent close, when (unix nanos) it stops waiting for the peer's
 	endMu    sync.Mutex
 	end      *LeaveError // the first reason the socket ended (guarded by endMu)

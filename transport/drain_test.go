@@ -3,9 +3,9 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,7 +15,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
-	"github.com/gobwas/ws/wsutil"
+
+	"presence/internal/wstest"
 )
 
 // newTestServer serves a Server on loopback whose OnConnect is onConnect.
@@ -44,30 +45,27 @@ func readLoopInBackground(t *testing.T) func(string, *Conn) {
 	}
 }
 
-func dialWS(t *testing.T, hs *httptest.Server) net.Conn {
+// wsURL is the WebSocket URL of hs's /ws.
+func wsURL(hs *httptest.Server) string { return "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws" }
+
+// dialWS joins the lobby of hs with a kit client that the test's cleanup kills.
+func dialWS(t *testing.T, hs *httptest.Server) *wstest.Client {
 	t.Helper()
-	nc, _, _, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws?room=lobby")
+	c, err := wstest.Dial(t, wsURL(hs)+"?room=lobby", wstest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { nc.Close() })
-	return nc
+	return c
 }
 
-// closeCodeFrom reads until the server's close frame and returns its code.
-func closeCodeFrom(t *testing.T, nc net.Conn) ws.StatusCode {
+// closeCodeFrom waits for the server's close frame and returns its code.
+func closeCodeFrom(t *testing.T, c *wstest.Client) ws.StatusCode {
 	t.Helper()
-	_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for {
-		_, _, err := wsutil.ReadServerData(nc)
-		var closed wsutil.ClosedError
-		if errors.As(err, &closed) {
-			return closed.Code
-		}
-		if err != nil {
-			t.Fatalf("no close frame: %v", err)
-		}
+	if !c.Await(10*time.Second, func(s *wstest.State) bool { return s.CloseSeen || s.Ended }) || c.CloseCode() == 0 {
+		s := c.Snapshot()
+		t.Fatalf("no close frame with a code (close seen: %v, connection ended: %v)", s.CloseSeen, s.Err)
 	}
+	return c.CloseCode()
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -83,6 +81,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestDrainTurnsReadyzAndUpgradesAway(t *testing.T) {
+	t.Parallel()
 	s, hs := newTestServer(t, Config{}, readLoopInBackground(t))
 	if code, _ := get(t, hs.URL+"/readyz"); code != 200 {
 		t.Fatalf("/readyz before drain: %d", code)
@@ -94,7 +93,7 @@ func TestDrainTurnsReadyzAndUpgradesAway(t *testing.T) {
 	if code, _ := get(t, hs.URL+"/healthz"); code != 200 {
 		t.Fatalf("/healthz while draining: %d, want 200", code)
 	}
-	_, _, _, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws")
+	_, err := wstest.Dial(t, wsURL(hs), wstest.Options{})
 	var status ws.StatusError
 	if !errors.As(err, &status) || int(status) != http.StatusServiceUnavailable {
 		t.Fatalf("upgrade while draining: %v, want 503", err)
@@ -107,9 +106,10 @@ func TestDrainTurnsReadyzAndUpgradesAway(t *testing.T) {
 // TestWaitClosedForcesStragglers: a socket nobody closes is sent 1001 and
 // closed when the deadline passes.
 func TestWaitClosedForcesStragglers(t *testing.T) {
+	t.Parallel()
 	s, hs := newTestServer(t, Config{}, readLoopInBackground(t))
 	nc := dialWS(t, hs)
-	eventuallyTrue(t, func() bool { return s.Connections() == 1 })
+	wstest.Eventually(t, 10*time.Second, connections(s, 1))
 
 	s.Drain()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -128,9 +128,10 @@ func TestWaitClosedForcesStragglers(t *testing.T) {
 // TestWaitClosedClosesOrphans: a socket whose ReadLoop never started (its
 // join was lost when the actors stopped) is closed with 1001 at once.
 func TestWaitClosedClosesOrphans(t *testing.T) {
+	t.Parallel()
 	s, hs := newTestServer(t, Config{}, func(string, *Conn) {})
 	nc := dialWS(t, hs)
-	eventuallyTrue(t, func() bool { return s.Connections() == 1 })
+	wstest.Eventually(t, 10*time.Second, connections(s, 1))
 	s.Drain()
 	if err := s.WaitClosed(context.Background()); err != nil {
 		t.Fatalf("WaitClosed: %v", err)
@@ -144,6 +145,7 @@ func TestWaitClosedClosesOrphans(t *testing.T) {
 // reaches OnConnect before Drain returns, and its socket is then waited for
 // like any other (no double close of the all-closed signal).
 func TestDrainWaitsForAdmittedUpgrades(t *testing.T) {
+	t.Parallel()
 	entered, release := make(chan struct{}), make(chan struct{})
 	var returned atomic.Bool
 	var conn atomic.Pointer[Conn]
@@ -153,16 +155,16 @@ func TestDrainWaitsForAdmittedUpgrades(t *testing.T) {
 		<-release
 		returned.Store(true)
 	})
-	dialed := make(chan net.Conn, 1)
+	dialed := make(chan *wstest.Client, 1)
 	go func() {
 		// Not dialWS: t.Fatal must not run on this goroutine.
-		nc, _, _, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws")
+		c, err := wstest.Dial(t, wsURL(hs), wstest.Options{})
 		if err != nil {
 			close(entered) // unblock the test, which then fails on the missing socket
 			dialed <- nil
 			return
 		}
-		dialed <- nc
+		dialed <- c
 	}()
 	<-entered
 	if conn.Load() == nil {
@@ -185,21 +187,13 @@ func TestDrainWaitsForAdmittedUpgrades(t *testing.T) {
 	if err := s.WaitClosed(context.Background()); err != nil {
 		t.Fatalf("WaitClosed: %v", err)
 	}
-	if nc := <-dialed; nc != nil {
-		nc.Close()
-	}
+	<-dialed // its cleanup ends it
 }
 
-// eventuallyTrue waits for cond, polling, for up to ten seconds.
-func eventuallyTrue(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		<-tick.C
+// connections is a condition for wstest.Eventually: s has n open sockets.
+func connections(s *Server, n int) func() (bool, string) {
+	return func() (bool, string) {
+		got := s.Connections()
+		return got == n, fmt.Sprintf("%d connections, want %d", got, n)
 	}
 }

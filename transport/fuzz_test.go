@@ -14,8 +14,8 @@ import (
 	"github.com/gobwas/ws"
 
 	"presence/internal/conformance"
-
 	"presence/internal/leave"
+	"presence/internal/wstest"
 )
 
 // The inbound path under fuzzing: arbitrary bytes from a client, read by
@@ -138,13 +138,13 @@ func FuzzTextRoundTrip(f *testing.F) {
 			if i == 0 {
 				op = ws.OpText
 			}
-			stream = append(stream, clientFrame(i+n >= len(payload), op, part)...)
+			stream = append(stream, wstest.Frame(i+n >= len(payload), 0, op, part)...)
 			if i == 0 {
-				stream = append(stream, clientFrame(true, ws.OpPing, []byte("between"))...)
+				stream = append(stream, wstest.Frame(true, 0, ws.OpPing, []byte("between"))...)
 			}
 			frames++
 		}
-		stream = append(stream, clientFrame(true, ws.OpClose, ws.NewCloseFrameBody(1000, ""))...)
+		stream = append(stream, wstest.Frame(true, 0, ws.OpClose, wstest.CloseBody(1000, ""))...)
 
 		msgs, le, _ := feed(t, stream)
 		// The plain property first, then the exact answer of the reference
@@ -163,9 +163,4 @@ func FuzzTextRoundTrip(f *testing.F) {
 			t.Fatalf("closed with %d, the reference says %d", le.Code, wantCode)
 		}
 	})
-}
-
-// clientFrame is one masked client frame.
-func clientFrame(fin bool, op ws.OpCode, payload []byte) []byte {
-	return ws.MustCompileFrame(ws.MaskFrameInPlace(ws.Frame{Header: ws.Header{Fin: fin, OpCode: op, Length: int64(len(payload))}, Payload: bytes.Clone(payload)}))
 }

@@ -14,11 +14,24 @@ import (
 	"presence/internal/leave"
 )
 
+// Start satisfies actors.Socket: it runs ReadLoop on a goroutine of its own
+// and hands its result to onEnd. The socket counts as reading from the call
+// on, so that a Close or a shutdown from then on waits for the peer's reply.
+func (c *Conn) Start(onText func(msg []byte), onEnd func(err error)) {
+	if !c.reading.CompareAndSwap(false, true) {
+		onEnd(errReadTwice)
+		return
+	}
+	go func() { onEnd(c.readLoop(onText)) }()
+}
+
+var errReadTwice = errors.New("transport: a socket's reading started twice")
+
 // ReadLoop reads the socket until the peer leaves, the input breaks a rule,
 // or a closing handshake the server started completes. It calls onText with
 // every complete text message (a fresh slice), answers pings, and pings the
 // peer itself. It returns a *LeaveError saying why the socket ended, and the
-// connection is closed when it returns.
+// connection is closed when it returns. It is Start's blocking form.
 //
 // What it refuses, and how (docs/architecture.md §6): a protocol violation → close 1002;
 // a binary message → 1003; invalid UTF-8 in a text message → 1007; more
@@ -27,8 +40,12 @@ import (
 // PingInterval+PongTimeout → dropped without a close frame.
 func (c *Conn) ReadLoop(onText func(msg []byte)) error {
 	if !c.reading.CompareAndSwap(false, true) {
-		return errors.New("transport: ReadLoop called twice")
+		return errReadTwice
 	}
+	return c.readLoop(onText)
+}
+
+func (c *Conn) readLoop(onText func(msg []byte)) error {
 	c.startPinging()
 	defer c.stopPinging()
 

@@ -23,7 +23,7 @@ type RoomCount struct {
 type Server struct {
 	// OnConnect receives every upgraded socket and the room it asked for. It
 	// must hand the socket on quickly (main sends it to the actor tree) and
-	// must arrange for its ReadLoop to run.
+	// must arrange for it to be read (Start or ReadLoop).
 	OnConnect func(room string, c *Conn)
 
 	// Rooms lists the rooms and their counts for /api/rooms. It should give

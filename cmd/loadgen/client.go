@@ -47,6 +47,10 @@ type client struct {
 
 	secMax atomic.Int64 // most count frames read within one second of the window
 
+	pubStep atomic.Int64 // Centrifugo: the step of the last publication read (centrifugo_steps.go)
+	pubAt   atomic.Int64 // unix nanos when it was read
+	cf      *cfClient    // Centrifugo only: its protocol state (centrifugo.go)
+
 	lastSeq     uint64 // reader only
 	lastFrameAt int64  // reader only: arrival of the previous count frame in the window
 	sec, secN   int64  // reader only: the window's second being counted, and its frames so far
@@ -94,6 +98,8 @@ func wsURL(base string, proto protocol, room string) (string, error) {
 	case protoSocketIO:
 		u.Path = "/socket.io/"
 		u.RawQuery = "EIO=4&transport=websocket"
+	case protoCentrifugo:
+		u.Path = "/connection/websocket" // the room is the channel it subscribes to
 	default:
 		u.Path = "/ws"
 		u.RawQuery = url.Values{"room": {room}}.Encode()
@@ -121,15 +127,24 @@ func (w *worker) dialClient(ctx context.Context, src net.IP) (*client, error) {
 		return nil, fmt.Errorf("dial from %s: %w", src, err)
 	}
 	if br == nil {
-		br = bufio.NewReaderSize(nc, 512)
+		size := 512
+		if w.cfg.Proto == protoCentrifugo {
+			size = 4096 // it pushes every join and leave: read many per system call
+		}
+		br = bufio.NewReaderSize(nc, size)
 	}
 	c := &client{w: w, nc: nc, br: br, proto: w.cfg.Proto, server: server, done: make(chan struct{}), buf: make([]byte, 0, 128)}
 	c.count.Store(-1)
-	if c.proto == protoSocketIO {
-		if err := c.socketIOHandshake(ctx); err != nil {
-			c.abort()
-			return nil, err
-		}
+	var herr error
+	switch c.proto {
+	case protoSocketIO:
+		herr = c.socketIOHandshake(ctx)
+	case protoCentrifugo:
+		herr = c.centrifugoHandshake(ctx)
+	}
+	if herr != nil {
+		c.abort()
+		return nil, herr
 	}
 	c.joinedAt = time.Now().UnixNano()
 	go c.readLoop()
@@ -185,6 +200,9 @@ func (c *client) socketIOHandshake(ctx context.Context) error {
 // answering control frames on the way. The slice is reused by the next call.
 // A close frame from the server is answered and ends the read with io.EOF.
 func (c *client) readMessage() ([]byte, error) {
+	if cap(c.buf) > 64<<10 {
+		c.buf = make([]byte, 0, 128) // a rare large message (a presence snapshot): do not keep its buffer
+	}
 	c.buf = c.buf[:0]
 	for {
 		h, err := ws.ReadHeader(c.br)
@@ -194,7 +212,7 @@ func (c *client) readMessage() ([]byte, error) {
 		if h.Masked {
 			return nil, errors.New("server sent a masked frame")
 		}
-		if h.Length > 1<<20 {
+		if h.Length > c.frameLimit() {
 			return nil, fmt.Errorf("server sent a %d-byte frame", h.Length)
 		}
 		if h.OpCode.IsControl() {
@@ -231,6 +249,15 @@ func (c *client) readMessage() ([]byte, error) {
 	}
 }
 
+// frameLimit is the largest server frame a client accepts. Centrifugo's
+// presence reply lists every member of the room (~80 bytes each).
+func (c *client) frameLimit() int64 {
+	if c.proto == protoCentrifugo {
+		return 64 << 20
+	}
+	return 1 << 20
+}
+
 // readLoop reads until the connection ends, recording every count.
 func (c *client) readLoop() {
 	defer close(c.done)
@@ -242,6 +269,13 @@ func (c *client) readLoop() {
 			return
 		}
 		now := time.Now().UnixNano()
+		if c.proto == protoCentrifugo {
+			if err := c.cfRead(p, now); err != nil {
+				c.ended(err)
+				return
+			}
+			continue
+		}
 		var m message
 		if c.proto == protoSocketIO {
 			m, err = parseSocketIO(p)
@@ -278,6 +312,13 @@ func (c *client) onCount(m message, now int64) {
 		}
 		c.lastSeq = m.seq
 	}
+	c.noteCountFrame(now)
+	c.setCount(int64(m.count), now)
+}
+
+// noteCountFrame counts a count frame read at now, and inside the worker's
+// window its gap to the member's previous one and its second.
+func (c *client) noteCountFrame(now int64) {
 	c.frames.Add(1)
 	c.w.stats.countFrames.Add(1)
 	if c.w.inWindow(now) {
@@ -295,9 +336,13 @@ func (c *client) onCount(m message, now int64) {
 			c.secMax.Store(c.secN)
 		}
 	}
-	if int64(m.count) != c.count.Load() {
+}
+
+// setCount records n as the count the member knows, read at now.
+func (c *client) setCount(n, now int64) {
+	if n != c.count.Load() {
 		c.seenAt.Store(now) // before count: whoever sees the new count sees its time
-		c.count.Store(int64(m.count))
+		c.count.Store(n)
 	}
 }
 

@@ -113,7 +113,7 @@ func TestSocketIOHandshakeAndEvents(t *testing.T) {
 	w.live = append(w.live, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if res := w.await(ctx, 0, 7, 0, -1); !res.Done || res.AtTarget != 1 || res.MaxSeenAt < c.joinedAt {
+	if res := w.await(ctx, 0, 7, 0, -1, false); !res.Done || res.AtTarget != 1 || res.MaxSeenAt < c.joinedAt {
 		t.Fatalf("await 7: %+v (joined at %d)", res, c.joinedAt)
 	}
 	if c.frames.Load() != 2 {

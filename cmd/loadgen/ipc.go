@@ -26,6 +26,8 @@ type workerConfig struct {
 	FlushInterval time.Duration `json:"flushInterval"`
 	Seed          int64         `json:"seed"`
 
+	CentrifugoMode string `json:"centrifugoMode,omitempty"` // --proto centrifugo: joinleave or presence
+
 	wsURLs []string // the WebSocket address on each server; client k of worker i dials wsURLs[(i+k) % len]
 }
 
@@ -52,6 +54,7 @@ type request struct {
 	FailOnDrop  bool          `json:"failOnDrop,omitempty"` // await: give up once the server has dropped more than DropBase members
 	DropBase    int64         `json:"dropBase,omitempty"`
 	SkipServer  int           `json:"skipServer,omitempty"` // await: ignore the members of server SkipServer-1 (--url's list); 0: none
+	Pub         bool          `json:"pub,omitempty"`        // await: the step of the last publication read (Count), not the count
 }
 
 // reply answers one request; Progress lines may come before it.

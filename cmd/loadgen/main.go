@@ -1,7 +1,7 @@
 // Command loadgen is the presence server's load generator: it opens real
 // WebSocket clients, spread over worker processes (this binary run again)
 // and loopback source addresses, against our server or a baseline (the
-// Socket.IO lesson server, a classic Go hub), and measures what a member
+// Socket.IO lesson server, a classic Go hub, Centrifugo), and measures what a member
 // would feel: how fast everyone sees the exact count. See 'loadgen --help'
 // and bench/run.sh, which turns its JSON results into BENCHMARKS.md.
 package main

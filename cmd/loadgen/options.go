@@ -43,6 +43,8 @@ type options struct {
 	Victim   int           // failover: index in --url of the node the event hits
 	Event    string        // failover: shell command that makes it fail
 
+	centrifugoOptions // --proto centrifugo
+
 	proto protocol
 }
 
@@ -51,7 +53,7 @@ const maxPerWorker = 18000
 
 func (o *options) register(fs *flag.FlagSet, scenario string) {
 	fs.StringVar(&o.URL, "url", "ws://127.0.0.1:8080", "server to load, ws://HOST:PORT (loopback only); several, comma-separated, spread the clients over the nodes of a cluster")
-	fs.StringVar(&o.Proto, "proto", "presence", "wire protocol: presence (ours, gohub) or socketio (Socket.IO v4)")
+	fs.StringVar(&o.Proto, "proto", "presence", "wire protocol: presence (ours, gohub), socketio (Socket.IO v4) or centrifugo (Centrifugo's JSON protocol)")
 	fs.StringVar(&o.Room, "room", "lobby", "room every client joins (presence protocol)")
 	fs.IntVar(&o.N, "n", 1000, "members in the room")
 	fs.IntVar(&o.PerWorker, "per-worker", 5000, fmt.Sprintf("most clients per worker process (at most %d: one process may hold 20,000 files)", maxPerWorker))
@@ -69,6 +71,7 @@ func (o *options) register(fs *flag.FlagSet, scenario string) {
 	fs.StringVar(&o.JSON, "json", "", "write the result as JSON to this file")
 	fs.StringVar(&o.Progress, "progress", "auto", "progress bars on stderr: auto (on a terminal), always or never")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed for the random choice of leaving members")
+	o.centrifugoOptions.register(fs)
 	switch scenario {
 	case "ramp", "idle":
 		def := 40
@@ -100,7 +103,12 @@ func (o *options) validate() error {
 		bad("--proto: %v", err)
 	}
 	o.proto = p
-	for _, one := range strings.Split(o.URL, ",") {
+	urls := strings.Split(o.URL, ",")
+	if p == protoCentrifugo && len(urls) > 1 {
+		bad("--proto centrifugo takes one --url (a single Centrifugo node), got %d", len(urls))
+	}
+	o.centrifugoOptions.validate(p, urls[0], bad)
+	for _, one := range urls {
 		if u, err := url.Parse(one); err != nil || (u.Scheme != "ws" && u.Scheme != "http") || u.Hostname() == "" {
 			bad("--url must look like ws://127.0.0.1:8080 (or several, comma-separated), got %q", one)
 		} else if ip := net.ParseIP(u.Hostname()); (ip == nil && u.Hostname() != "localhost") || (ip != nil && !ip.IsLoopback()) {
@@ -184,6 +192,9 @@ func (o *options) workerConfigs(extra int) ([]workerConfig, error) {
 			Index: i, URL: o.URL, Proto: o.proto, Room: o.Room,
 			DialTimeout: o.DialTimeout, FlushInterval: o.FlushInterval, Seed: o.Seed,
 		}
+		if o.proto == protoCentrifugo {
+			c.CentrifugoMode = o.CentrifugoMode
+		}
 		for j := range o.IPsPerWorker {
 			a := first + i*o.IPsPerWorker + j
 			c.SourceIPs = append(c.SourceIPs, net.IPv4(127, byte(a>>16), byte(a>>8), byte(a)).String())
@@ -207,7 +218,7 @@ func printUsage(w io.Writer) {
        loadgen report [flags]
 
 loadgen opens real WebSocket clients against a presence server (or the
-Socket.IO and Go-hub baselines), spread over worker processes and loopback
+Socket.IO, Go-hub and Centrifugo baselines), spread over worker processes and loopback
 source addresses, and measures how fast and how exactly the room count
 reaches every member. All timestamps are on one wall clock.
 

@@ -18,6 +18,7 @@ func TestValidateRefuses(t *testing.T) {
 		{[]string{"--url", "wss://127.0.0.1"}, "--url must look like"},
 		{[]string{"--url", "ws://127.0.0.1:1,ws://10.0.0.1:2"}, "only targets loopback"},
 		{[]string{"--url", "ws://127.0.0.1:1,"}, "--url must look like"},
+		{[]string{"--proto", "centrifugo", "--url", "ws://127.0.0.1:1,ws://127.0.0.1:2"}, "takes one --url"},
 		{[]string{"--proto", "mqtt"}, "unknown protocol"},
 		{[]string{"--n", "0"}, "--n must be at least 1"},
 		{[]string{"--per-worker", "19999"}, "--per-worker must be 1 to 18000"},

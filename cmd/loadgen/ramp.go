@@ -38,6 +38,9 @@ func runRamp(ctx context.Context, o *options) (err error) {
 // after the last settled, so that a coalescing server pushes each at once.
 func (r *run) steps(n int) *result.Latency {
 	o := r.o
+	if o.cfPresenceMode() {
+		return r.pubSteps() // one publication per step (centrifugo_steps.go)
+	}
 	var before samples
 	if o.MetricsURL != "" {
 		before, _ = scrape(r.ctx, o.MetricsURL)

@@ -121,6 +121,9 @@ func (r *run) fillRoom() (awaitAll, bool) {
 	if s.Failed > 0 {
 		return awaitAll{}, false // not a room of N: "every client read N" did not happen
 	}
+	if r.o.cfPresenceMode() {
+		return r.awaitPresence(s) // nobody is told a count (centrifugo_steps.go)
+	}
 	a, err := r.await("every client sees N", s.Opened, r.o.Timeout, true, nil)
 	if err != nil {
 		r.res.Problem("waiting for the count: %v", err)
@@ -170,6 +173,12 @@ type awaitAll struct {
 // it cannot be reached once the server drops another, so the wait gives up
 // at the first new drop.
 func (r *run) await(label string, target int, timeout time.Duration, showBar bool, dropBase []int64) (awaitAll, error) {
+	return r.awaitOn(label, target, timeout, showBar, dropBase, false)
+}
+
+// awaitOn is await; with pub the target is the step of the last publication
+// every member read (Centrifugo's publication steps) instead of the count.
+func (r *run) awaitOn(label string, target int, timeout time.Duration, showBar bool, dropBase []int64, pub bool) (awaitAll, error) {
 	r.pool.resetProgress()
 	var b *bar
 	if showBar {
@@ -180,7 +189,7 @@ func (r *run) await(label string, target int, timeout time.Duration, showBar boo
 		if dropBase != nil {
 			base = dropBase[i]
 		}
-		return request{Op: opAwait, Timeout: timeout, Count: target, FailOnDrop: true, DropBase: base}
+		return request{Op: opAwait, Timeout: timeout, Count: target, FailOnDrop: true, DropBase: base, Pub: pub}
 	})
 	var a awaitAll
 	if err != nil {

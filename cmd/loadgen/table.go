@@ -29,8 +29,13 @@ func printTable(w io.Writer, r *result.Run) {
 		row("count frames/client", "%.1f while filling the room", s.FramesPerClient)
 	}
 	if l := r.Latency; l != nil && l.Samples > 0 {
-		row("propagation latency", "p50 %.1f ms  p95 %.1f ms  p99 %.1f ms  max %.1f ms  (%d steps; join p50 %.1f, leave p50 %.1f)",
-			l.P50Ms, l.P95Ms, l.P99Ms, l.MaxMs, l.Samples, l.JoinP50Ms, l.LeaveP50Ms)
+		if l.JoinP50Ms == 0 && l.LeaveP50Ms == 0 { // Centrifugo's presence mode: HTTP API publications
+			row("publication latency", "p50 %.1f ms  p95 %.1f ms  p99 %.1f ms  max %.1f ms  (%d publications)",
+				l.P50Ms, l.P95Ms, l.P99Ms, l.MaxMs, l.Samples)
+		} else {
+			row("propagation latency", "p50 %.1f ms  p95 %.1f ms  p99 %.1f ms  max %.1f ms  (%d steps; join p50 %.1f, leave p50 %.1f)",
+				l.P50Ms, l.P95Ms, l.P99Ms, l.MaxMs, l.Samples, l.JoinP50Ms, l.LeaveP50Ms)
+		}
 		if l.ServerP50Ms > 0 {
 			row("server push latency", "p50 %.1f ms  p99 %.1f ms (presence_push_latency_seconds)", l.ServerP50Ms, l.ServerP99Ms)
 		}

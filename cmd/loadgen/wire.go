@@ -34,14 +34,16 @@ type protocol string
 const (
 	protoPresence protocol = "presence"
 	protoSocketIO protocol = "socketio"
+	// protoCentrifugo is Centrifugo's JSON client protocol (centrifugo_wire.go).
+	protoCentrifugo protocol = "centrifugo"
 )
 
 func parseProtocol(s string) (protocol, error) {
 	switch protocol(s) {
-	case protoPresence, protoSocketIO:
+	case protoPresence, protoSocketIO, protoCentrifugo:
 		return protocol(s), nil
 	}
-	return "", fmt.Errorf("unknown protocol %q (want presence or socketio)", s)
+	return "", fmt.Errorf("unknown protocol %q (want presence, socketio or centrifugo)", s)
 }
 
 // msgKind is what one server message means to a simulated client.

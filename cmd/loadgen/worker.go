@@ -133,7 +133,7 @@ func (w *worker) handle(ctx context.Context, r request) {
 		if r.FailOnDrop {
 			base = r.DropBase
 		}
-		res = w.await(ctx, r.ID, int64(r.Count), base, r.SkipServer-1)
+		res = w.await(ctx, r.ID, int64(r.Count), base, r.SkipServer-1, r.Pub)
 	case opLeave:
 		res, err = w.leave(r.Clean, r.Reset)
 	case opChurn:
@@ -276,14 +276,17 @@ func (w *worker) progress(id int, value func() int64) (stop func()) {
 // the readers as they read, so the polling period does not enter them.
 // With dropBase ≥ 0 it gives up as soon as the server has dropped more
 // than dropBase of this worker's clients: the target then cannot be reached.
-func (w *worker) await(ctx context.Context, id int, target, dropBase int64, skip int) awaitResult {
+// With skip ≥ 0 the members of server skip (an index in --url) are left out.
+// With pub the target is the step of the last publication read instead of
+// the count (Centrifugo's publication steps).
+func (w *worker) await(ctx context.Context, id int, target, dropBase int64, skip int, pub bool) awaitResult {
 	t := time.NewTicker(2 * time.Millisecond)
 	defer t.Stop()
 	var atTarget atomic.Int64
 	stopProgress := w.progress(id, atTarget.Load)
 	defer stopProgress()
 	for {
-		res := w.check(target, skip)
+		res := w.check(target, skip, pub)
 		atTarget.Store(int64(res.AtTarget))
 		if res.Done {
 			return res
@@ -300,7 +303,7 @@ func (w *worker) await(ctx context.Context, id int, target, dropBase int64, skip
 	}
 }
 
-func (w *worker) check(target int64, skip int) awaitResult {
+func (w *worker) check(target int64, skip int, pub bool) awaitResult {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	res := awaitResult{Dropped: w.stats.dropped.Load()}
@@ -310,7 +313,10 @@ func (w *worker) check(target int64, skip int) awaitResult {
 			continue
 		}
 		res.Live++
-		n := c.count.Load()
+		n, at := c.count.Load(), &c.seenAt
+		if pub {
+			n, at = c.pubStep.Load(), &c.pubAt
+		}
 		if n != target {
 			if wrong == nil {
 				wrong = make(map[int64]int)
@@ -321,7 +327,7 @@ func (w *worker) check(target int64, skip int) awaitResult {
 			continue
 		}
 		res.AtTarget++
-		res.MaxSeenAt = max(res.MaxSeenAt, c.seenAt.Load())
+		res.MaxSeenAt = max(res.MaxSeenAt, at.Load())
 	}
 	res.Done = res.AtTarget == res.Live
 	res.Counts = wrong

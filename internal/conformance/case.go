@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/gobwas/ws"
+
+	"presence/internal/wstest"
 )
 
 // MessageLimit is the largest message the server under test may accept: the
@@ -27,7 +29,7 @@ type Case struct {
 
 // NoStatus in Case.Close: the server's close frame carries no status code
 // (it echoes a close frame that had none, RFC 6455 §5.5.1).
-const NoStatus = ws.StatusNoStatusRcvd
+const NoStatus = wstest.NoStatus
 
 // Step is one write of the client, and what must have happened before the
 // next.
@@ -185,7 +187,7 @@ func reserved() []Case {
 			echo("Hello, world!").closes(ws.StatusProtocolError),
 		once("3.5", "binary with RSV = 5", frame(true, 5, opBinary, seq(8))).closes(ws.StatusProtocolError),
 		once("3.6", "ping with RSV = 6", frame(true, 6, opPing, hello)).closes(ws.StatusProtocolError),
-		once("3.7", "close with RSV = 7", frame(true, 7, opClose, closePayload(1000, ""))).closes(ws.StatusProtocolError),
+		once("3.7", "close with RSV = 7", frame(true, 7, opClose, wstest.CloseBody(1000, ""))).closes(ws.StatusProtocolError),
 	}
 }
 
@@ -334,10 +336,10 @@ func extras() []Case {
 	msb := []byte{0x81, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0} // 64-bit length with the most significant bit set
 	huge := []byte{0x81, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 	return []Case{
-		once("x.unmasked-text", "unmasked text frame", rawFrame(true, 0, opText, false, hello)).closes(ws.StatusProtocolError),
-		once("x.unmasked-ping", "unmasked ping", rawFrame(true, 0, opPing, false, hello)).closes(ws.StatusProtocolError),
-		once("x.length-msb", "64-bit length with its top bit set", append(msb, fixedMask[:]...)).closes(ws.StatusProtocolError),
-		once("x.length-2^63-1", "declared length 2^63−1, no body", append(huge, fixedMask[:]...)).closes(ws.StatusMessageTooBig),
+		once("x.unmasked-text", "unmasked text frame", wstest.UnmaskedFrame(true, 0, opText, hello)).closes(ws.StatusProtocolError),
+		once("x.unmasked-ping", "unmasked ping", wstest.UnmaskedFrame(true, 0, opPing, hello)).closes(ws.StatusProtocolError),
+		once("x.length-msb", "64-bit length with its top bit set", append(msb, wstest.Mask[:]...)).closes(ws.StatusProtocolError),
+		once("x.length-2^63-1", "declared length 2^63−1, no body", append(huge, wstest.Mask[:]...)).closes(ws.StatusMessageTooBig),
 		once("x.binary-fragmented", "binary message in two fragments", frame(false, 0, opBinary, seq(4)), cont(true, seq(4))).
 			closes(ws.StatusUnsupportedData),
 	}

@@ -18,8 +18,9 @@
 // handling), plus adapted rows for the message size limit (group 9, 10.1.1)
 // and a few that Autobahn does not send (an unmasked frame, RSV1 without
 // permessage-deflate). Each row is written from RFC 6455 and the case's
-// description; the frames are built with gobwas/ws's low-level header writer,
-// which writes any bits, valid or not.
+// description. The frames and the client that sends them and reads the
+// answers are the project's test kit (internal/wstest), built on gobwas/ws's
+// low-level header writer, which writes any bits, valid or not.
 //
 // Where this server's contract is stricter than Autobahn's echo server, the
 // row says so in Note: binary messages are refused with 1003 (the wire

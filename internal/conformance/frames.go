@@ -2,10 +2,11 @@ package conformance
 
 import (
 	"bytes"
-	"encoding/binary"
 	"strings"
 
 	"github.com/gobwas/ws"
+
+	"presence/internal/wstest"
 )
 
 // Opcodes and RSV bits as plain numbers, so that a row can ask for any of
@@ -20,28 +21,10 @@ const (
 )
 
 // frame returns one client frame with exactly the given bits, masked as a
-// client must (RFC 6455 §5.3). The mask is fixed so that every run sends the
-// same bytes; nothing in the protocol depends on its value.
+// client must (RFC 6455 §5.3), with the kit's fixed mask so that every run
+// sends the same bytes.
 func frame(fin bool, rsv byte, op ws.OpCode, payload []byte) []byte {
-	return rawFrame(fin, rsv, op, true, payload)
-}
-
-var fixedMask = [4]byte{0x37, 0xfa, 0x21, 0x3d}
-
-// rawFrame is frame with the mask bit chosen by the caller.
-func rawFrame(fin bool, rsv byte, op ws.OpCode, masked bool, payload []byte) []byte {
-	h := ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(payload)), Masked: masked}
-	p := append([]byte(nil), payload...)
-	if masked {
-		h.Mask = fixedMask
-		ws.Cipher(p, h.Mask, 0)
-	}
-	var b bytes.Buffer
-	if err := ws.WriteHeader(&b, h); err != nil {
-		panic(err) // only a negative length fails, and len() is never negative
-	}
-	b.Write(p)
-	return b.Bytes()
+	return wstest.Frame(fin, rsv, op, payload)
 }
 
 func text(p []byte) []byte           { return frame(true, 0, opText, p) }
@@ -55,12 +38,7 @@ func cont(fin bool, p []byte) []byte { return frame(fin, 0, opCont, p) }
 
 // closeFrame is a close frame with a status code and a reason.
 func closeFrame(code uint16, reason string) []byte {
-	return frame(true, 0, opClose, closePayload(code, reason))
-}
-
-func closePayload(code uint16, reason string) []byte {
-	p := binary.BigEndian.AppendUint16(nil, code)
-	return append(p, reason...)
+	return frame(true, 0, opClose, wstest.CloseBody(code, reason))
 }
 
 // fragments splits p into a text message of frames of at most size bytes

@@ -13,7 +13,7 @@ import (
 type chartFile struct{ file, svg string }
 
 // palette gives the usual servers fixed colours; others take a spare one.
-var palette = map[string]string{"ours": "#1b7837", "gohub": "#2166ac", "socketio": "#b2182b"}
+var palette = map[string]string{"ours": "#1b7837", "gohub": "#2166ac", "socketio": "#b2182b", "centrifugo": "#c51b7d"}
 var spare = []string{"#762a83", "#e08214", "#35978f", "#8c510a"}
 
 // color is the colour of label, the i-th label of the report.
@@ -52,7 +52,7 @@ func (r *report) charts() []chartFile {
 		}
 	}
 	if len(lat) > 0 {
-		note := "One join or leave in a quiet room of N (the idle scenario's steps) → the last member reads the new count; median of runs."
+		note := "One join or leave in a quiet room of N (the idle scenario's steps) → the last member reads the new count; median of runs." + r.latencySteps()
 		if len(missing) > 0 {
 			note += " Not measured: " + strings.Join(missing, ", ") + "."
 		}
@@ -91,6 +91,9 @@ func (r *report) charts() []chartFile {
 			title: "Server memory per idle connection vs N", xLabel: "idle members (N)", yLabel: "KiB per connection (RSS)",
 			note: note + singlePoints(mem), series: mem, ref: 8, refLabel: "target: 8 KiB",
 		})})
+	}
+	if c, ok := r.ratioChart(); ok {
+		out = append(out, c)
 	}
 	return out
 }

@@ -147,8 +147,13 @@ var (
 	idleServerPushP50 = figure{name: "then, server-side push latency p50 (metric)", unit: "ms", digits: 1, get: latencyGet(func(l *result.Latency) float64 { return l.ServerP50Ms })}
 )
 
+// idleHandshakesPerS is the filling of the idle room: paced where the
+// settings say so, else as fast as the server takes joins that nobody is
+// pushed (for Centrifugo: presence only, no join/leave pushes).
+var idleHandshakesPerS = figure{name: "handshakes per second while filling the room", unit: "/s", digits: 0, get: rampHandshakesPerS.get}
+
 var idleFigures = []figure{
-	idleMemoryPerConn, idleHeapPerConn, idleStacksPerConn, idleGoroutinesPerConn, idleServerRSS, idleServerCPUShare,
+	idleHandshakesPerS, idleMemoryPerConn, idleHeapPerConn, idleStacksPerConn, idleGoroutinesPerConn, idleServerRSS, idleServerCPUShare,
 	loadgenRSS, clientsDropped,
 	idleLatencyP50, idleLatencyP95, idleLatencyP99, idleServerPushP50,
 }

@@ -84,16 +84,14 @@ func (r *report) markdown(w io.Writer, meta []metaLine, profile, notes, chartLin
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "The servers: **%s** is this repository's server; ", r.ours)
-	fmt.Fprintf(w, "**gohub** is `bench/baselines/gohub`, the classic Go chat-hub pattern (gorilla/websocket, a read and a write goroutine per connection, one hub goroutine, `currentUsers` broadcast on every join and leave); ")
-	fmt.Fprintf(w, "**socketio** is `bench/baselines/socketio`, the seed lesson's Socket.IO server (`currentUsers` ++/−− and `io.emit('user count')` on both). ")
-	fmt.Fprintf(w, "Any other label is a variant of ours named in the run's settings above. Each server is started fresh for every run.\n\n")
+	r.describeServers(w)
 
 	fmt.Fprintf(w, "## Headline (each server at the largest N it was run at)\n\n")
 	for _, h := range headlines {
 		r.headline(w, h.scenario, h.fig)
 	}
 	fmt.Fprintln(w)
+	r.sameN(w)
 
 	if len(charts) > 0 {
 		fmt.Fprintf(w, "## Charts\n\n")
@@ -106,7 +104,11 @@ func (r *report) markdown(w io.Writer, meta []metaLine, profile, notes, chartLin
 		if len(sizes) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "## %s\n\n%s\n\n", s.title, s.what)
+		what := s.what
+		if s.name == "idle" {
+			what += r.latencySteps()
+		}
+		fmt.Fprintf(w, "## %s\n\n%s\n\n", s.title, what)
 		for _, n := range sizes {
 			r.table(w, s.name, n, s.figs)
 		}

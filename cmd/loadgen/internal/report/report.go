@@ -36,7 +36,7 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Charts, "charts", "bench/charts", "folder for the SVG charts")
 	fs.StringVar(&o.ChartLink, "chart-link", "", "how the Markdown links the charts folder (default: relative to --out)")
 	fs.StringVar(&o.Ours, "ours", "ours", "label of our server")
-	fs.StringVar(&o.Baselines, "baselines", "gohub,socketio", "labels of the baselines, in column order")
+	fs.StringVar(&o.Baselines, "baselines", "gohub,socketio,centrifugo", "labels of the baselines, in column order")
 	fs.StringVar(&o.Notes, "notes", "", "Markdown file appended to the report (the reading of the numbers)")
 }
 

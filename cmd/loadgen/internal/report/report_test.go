@@ -24,13 +24,13 @@ func TestWriteGolden(t *testing.T) {
 	}
 	o := Options{
 		Results: "testdata/results", Out: filepath.Join(dir, "BENCHMARKS.md"), Charts: filepath.Join(dir, "charts"),
-		ChartLink: "charts", Ours: "ours", Baselines: "gohub,socketio", Notes: "testdata/notes.md",
+		ChartLink: "charts", Ours: "ours", Baselines: "gohub,socketio,centrifugo", Notes: "testdata/notes.md",
 	}
 	var stdout bytes.Buffer
 	if err := Write(o, &stdout); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(stdout.String(), "BENCHMARKS.md from 14 results\n") {
+	if !strings.HasSuffix(stdout.String(), "BENCHMARKS.md from 16 results\n") {
 		t.Errorf("stdout: %s", stdout.String())
 	}
 	for _, f := range []string{"BENCHMARKS.md", "charts/latency.svg", "charts/memory.svg"} {

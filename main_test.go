@@ -4,17 +4,19 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"presence/internal/wstest"
 )
 
 func TestMain(m *testing.M) {
@@ -35,6 +37,7 @@ type testServer struct {
 	wsURL  string // ws://127.0.0.1:port
 	cancel context.CancelFunc
 	done   chan error
+	logs   *testWriter // what the server logged (warnings and up)
 }
 
 // testConfig is the default configuration with test-friendly timings.
@@ -63,16 +66,21 @@ func startServer(t testing.TB, mutate func(*config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logs := &testWriter{t: t}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := newApp(cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{t: t, app: a, url: "http://" + ln.Addr().String(), wsURL: "ws://" + ln.Addr().String(),
-		cancel: cancel, done: make(chan error, 1)}
+		cancel: cancel, done: make(chan error, 1), logs: logs}
 	go func() { s.done <- a.serve(ctx, ln) }()
-	t.Cleanup(func() { s.stop() })
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Errorf("the server stopped with an error: %v", err)
+		}
+	})
 	return s
 }
 
@@ -86,6 +94,12 @@ func startServerAt(t testing.TB, addr string, mutate func(*config)) *testServer 
 		}
 		c.Addr = addr
 	})
+}
+
+// binaryServer is a testServer for a server binary this test runs
+// (wstest.StartBinary): only its addresses, for dial, roomsAPI and metric.
+func binaryServer(t testing.TB, p *wstest.Process) *testServer {
+	return &testServer{t: t, url: "http://" + p.Addr, wsURL: "ws://" + p.Addr}
 }
 
 // addr is the server's listening address, host:port.
@@ -110,45 +124,55 @@ func (s *testServer) stop() error {
 // that no client goroutine outlives a test (goleak checks).
 var httpClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
 
-// testWriter sends log lines to the test log.
-type testWriter struct{ t testing.TB }
+// testWriter sends log lines to the test log and keeps them, so a test can
+// check what the server said.
+type testWriter struct {
+	t     testing.TB
+	mu    sync.Mutex
+	lines []string
+}
 
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Logf("%s", strings.TrimRight(string(p), "\n"))
+func (w *testWriter) Write(p []byte) (int, error) {
+	line := strings.TrimRight(string(p), "\n")
+	w.t.Logf("%s", line)
+	w.mu.Lock()
+	w.lines = append(w.lines, line)
+	w.mu.Unlock()
 	return len(p), nil
 }
 
-// eventually waits until cond holds, polling, and fails with its last
-// explanation at the deadline.
-func eventually(t testing.TB, within time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		ok, why := cond()
-		if ok {
-			return
+// logged reports whether a line the server logged contains s.
+func (s *testServer) logged(substr string) bool {
+	s.logs.mu.Lock()
+	defer s.logs.mu.Unlock()
+	for _, l := range s.logs.lines {
+		if strings.Contains(l, substr) {
+			return true
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not true after %s: %s", within, why)
-		}
-		<-tick.C
 	}
+	return false
 }
 
-// allShow reports whether every client's last count is want.
-func allShow(clients []*wsClient, want int) (bool, string) {
-	for i, c := range clients {
-		ce, ok := c.last()
-		if !ok {
-			return false, fmt.Sprintf("client %d has no count (want %d)", i, want)
-		}
-		if ce.CurrentUsers != want {
-			return false, fmt.Sprintf("client %d shows %d, want %d", i, ce.CurrentUsers, want)
-		}
+// dial joins room on s with a kit client that the test's cleanup kills.
+func (s *testServer) dial(t testing.TB, room string) *wstest.Client {
+	t.Helper()
+	return s.dialWith(t, room, wstest.Options{})
+}
+
+// dialWith is dial with options: a source address, headers, silence …
+func (s *testServer) dialWith(t testing.TB, room string, o wstest.Options) *wstest.Client {
+	t.Helper()
+	c, err := s.tryDial(t, room, o)
+	if err != nil {
+		t.Fatalf("dial %s: %v", room, err)
 	}
-	return true, ""
+	return c
+}
+
+// tryDial is dialWith that returns the handshake's error (a ws.StatusError
+// for an HTTP refusal) instead of failing the test.
+func (s *testServer) tryDial(t testing.TB, room string, o wstest.Options) (*wstest.Client, error) {
+	return wstest.Dial(t, s.wsURL+"/ws?room="+room, o)
 }
 
 // roomsAPI fetches /api/rooms.
