@@ -96,8 +96,26 @@ func TestClusterSIGKILL(t *testing.T) {
 		})
 		checkNeverOvercounted(t, members, total)
 	}
-	if host := aggregatorHost(t, nodes); host == nil || !host.alive() {
+	newHost := aggregatorHost(t, nodes)
+	if newHost == nil || !newHost.alive() {
 		t.Fatal("no live node hosts the aggregator after its host died")
+	}
+
+	// The cluster series say what happened: two members left, each survivor
+	// timed its corrections, and the new host activated the room's
+	// aggregator and receives partials.
+	for _, n := range running(nodes) {
+		wstest.Eventually(t, 10*time.Second, func() (bool, string) {
+			live, corrected := n.gauge("presence_cluster_members"), n.gauge("presence_cluster_loss_correction_seconds_count")
+			return live == float64(len(running(nodes))) && corrected >= 1,
+				fmt.Sprintf("%s: presence_cluster_members %v (want %d), loss_correction_seconds_count %v (want ≥ 1)", n.name, live, len(running(nodes)), corrected)
+		})
+	}
+	if a := newHost.gauge("presence_cluster_aggregator_activations_total"); a < 1 {
+		t.Fatalf("%s hosts the aggregator but counts %v activations", newHost.name, a)
+	}
+	if p := newHost.gauge("presence_cluster_partials_received_total"); p < 1 {
+		t.Fatalf("%s hosts the aggregator but received %v partials", newHost.name, p)
 	}
 }
 

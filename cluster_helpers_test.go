@@ -67,6 +67,15 @@ type etcdServer struct {
 // startEtcd starts etcd with its client and peer URLs on host.
 func startEtcd(t *testing.T, host string) *etcdServer {
 	t.Helper()
+	e := newEtcd(t, host)
+	e.start()
+	return e
+}
+
+// newEtcd is startEtcd without the start: its URL is known, nothing
+// listens there until e.start.
+func newEtcd(t *testing.T, host string) *etcdServer {
+	t.Helper()
 	client := "http://" + net.JoinHostPort(host, strconv.Itoa(freePort(t, host)))
 	peer := "http://" + net.JoinHostPort(host, strconv.Itoa(freePort(t, host)))
 	e := &etcdServer{t: t, url: client, logs: &syncBuffer{}, args: []string{
@@ -75,7 +84,6 @@ func startEtcd(t *testing.T, host string) *etcdServer {
 		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
 		"--initial-cluster", "presence-test=" + peer,
 	}}
-	e.start()
 	t.Cleanup(func() {
 		e.stop()
 		if t.Failed() {
@@ -134,10 +142,18 @@ type nodeOptions struct {
 	extra     []string // more flags
 }
 
-// startNode starts the binary as a cluster node (wstest.StartBinary, whose
-// cleanup kills it) and waits until it has joined: /api/cluster says so and
-// names this node's member id.
+// startNode starts the binary as a cluster node and waits until it has
+// joined.
 func startNode(t *testing.T, bin, name string, o nodeOptions) *node {
+	t.Helper()
+	n := launchNode(t, bin, name, o)
+	n.awaitJoined()
+	return n
+}
+
+// launchNode starts the binary as a cluster node (wstest.StartBinary, whose
+// cleanup kills it) and returns once it serves HTTP, joined or not.
+func launchNode(t *testing.T, bin, name string, o nodeOptions) *node {
 	t.Helper()
 	if o.httpHost == "" {
 		o.httpHost = "127.0.0.1"
@@ -165,18 +181,24 @@ func startNode(t *testing.T, bin, name string, o nodeOptions) *node {
 	p := wstest.StartBinary(t, bin, args...)
 	n := &node{t: t, name: name, p: p, http: p.Addr}
 	t.Logf("%s is process %d, serving on %s", name, p.Pid(), p.Addr)
-	wstest.Eventually(t, 40*time.Second, func() (bool, string) {
+	return n
+}
+
+// awaitJoined waits until the node has joined: its /api/cluster says so
+// and names its member id.
+func (n *node) awaitJoined() {
+	n.t.Helper()
+	wstest.Eventually(n.t, 40*time.Second, func() (bool, string) {
 		if !n.alive() {
-			t.Fatalf("%s exited before joining: %v\n%s", name, p.Wait(0), p.LogTail(30))
+			n.t.Fatalf("%s exited before joining: %v\n%s", n.name, n.exitErr(), n.p.LogTail(30))
 		}
 		v, err := n.clusterAPI()
 		if err != nil {
-			return false, fmt.Sprintf("%s /api/cluster: %v", name, err)
+			return false, fmt.Sprintf("%s /api/cluster: %v", n.name, err)
 		}
 		n.member = v.Self
-		return v.Joined && v.Self != "", fmt.Sprintf("%s has not joined: %+v\n%s", name, v, p.LogTail(30))
+		return v.Joined && v.Self != "", fmt.Sprintf("%s has not joined: %+v\n%s", n.name, v, n.p.LogTail(30))
 	})
-	return n
 }
 
 // signal sends sig to the node if it still runs.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -221,5 +222,37 @@ func TestClusterNamesDoNotMix(t *testing.T) {
 				t.Fatalf("%s (cluster demo) lists %s of cluster demo2", n.name, b.name)
 			}
 		}
+	}
+}
+
+// TestClusterReadyOnceJoined: a node serves at once, but /readyz answers
+// 503 and /api/cluster says it has not joined until it has: here until
+// etcd, down when the node started, comes up. Meanwhile a joiner is shown
+// the node's own count (the bounded wait for the cluster's first answer).
+func TestClusterReadyOnceJoined(t *testing.T) {
+	// Not parallel: its nodes notice failures by timers (1 s pings, etcd leases) that parallel tests on two cores would stretch.
+	requireClusterTools(t, "etcd")
+	bin := wstest.BuildBinary(t, ".")
+	etcd := newEtcd(t, "127.0.0.1")
+	n := launchNode(t, bin, "early", nodeOptions{cluster: "ready", etcd: etcd.url})
+	if status, body := n.server().get(t, "/readyz", nil); status != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz before joining = %d %q, want 503", status, body)
+	}
+	if v, err := n.clusterAPI(); err != nil || v.Joined {
+		t.Fatalf("/api/cluster before joining: %+v, %v; want joined false", v, err)
+	}
+	c := n.server().dial(t, "r")
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) { return wstest.AllShow([]*wstest.Client{c}, 1) })
+
+	etcd.start()
+	n.awaitJoined()
+	if status, body := n.server().get(t, "/readyz", nil); status != http.StatusOK {
+		t.Fatalf("/readyz once joined = %d %q, want 200", status, body)
+	}
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) {
+		return n.gauge("presence_cluster_members") == 1, fmt.Sprintf("presence_cluster_members = %v, want 1", n.gauge("presence_cluster_members"))
+	})
+	if last, _ := c.Last(); last.CurrentUsers != 1 {
+		t.Fatalf("the member was shown %d once the node joined, want 1", last.CurrentUsers)
 	}
 }
