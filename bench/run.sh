@@ -273,5 +273,8 @@ if [ "$MODE" = full ]; then
 else
 	REPORT=$OUT/BENCHMARKS.md CHARTS=$OUT/charts
 fi
+# The Cluster section is bench/cluster.sh's: carry it over this rewrite.
+CLUSTER_SECTION=$(awk '/<!-- cluster:begin -->/,/<!-- cluster:end -->/' BENCHMARKS.md)
 "$BIN/loadgen" report --results "$OUT" --out "$REPORT" --charts "$CHARTS" --notes bench/notes.md --baselines floor,ours-v1,gohub,socketio,centrifugo
+if [ -n "$CLUSTER_SECTION" ]; then printf '\n%s\n' "$CLUSTER_SECTION" >>"$REPORT"; fi
 log "done: $REPORT (results in $OUT)"
