@@ -16,6 +16,7 @@ import (
 	"github.com/asynkron/protoactor-go/remote"
 
 	"presence/actors"
+	"presence/internal/quietlog"
 )
 
 // Node is this process's membership in a presence cluster, and the
@@ -100,7 +101,7 @@ func newNode(cfg Config, log *slog.Logger, obs Observer, provider providerFunc) 
 		}
 	}
 
-	quiet := slog.New(minLevel{log.Handler(), slog.LevelWarn}).With("lib", "protoactor-cluster")
+	quiet := quietlog.For(log, "protoactor-cluster")
 	sys := actor.NewActorSystem(
 		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }),
 		actor.WithDeadLetterRequestLogging(false),
@@ -336,23 +337,4 @@ func checkListen(addr string) error {
 		return err
 	}
 	return ln.Close()
-}
-
-// minLevel is a slog.Handler that drops records below min: protoactor logs
-// every connection attempt and topology change at info.
-type minLevel struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
-}
-
-func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
-	return minLevel{h.Handler.WithAttrs(as), h.min}
-}
-
-func (h minLevel) WithGroup(name string) slog.Handler {
-	return minLevel{h.Handler.WithGroup(name), h.min}
 }
