@@ -85,21 +85,6 @@ func startNodes(t *testing.T, agent *test.InMemAgent, n int) []*testNode {
 	return out
 }
 
-func waitFor(t *testing.T, within time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not true after %s: %s", within, why)
-		}
-		time.Sleep(5 * time.Millisecond) // polling a condition, not ordering events
-	}
-}
-
 // othersAre waits until every node's room shows total minus its own count.
 func othersAre(t *testing.T, nodes []*testNode, room string, counts []int) {
 	t.Helper()
