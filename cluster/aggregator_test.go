@@ -52,6 +52,16 @@ func (s *vectorSink) to(addr string) []sentVector {
 	return slices.Clone(s.got[addr])
 }
 
+func (s *vectorSink) total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, vs := range s.got {
+		n += len(vs)
+	}
+	return n
+}
+
 // aggHarness is one aggregator of room "r" on node "host", among origins
 // o1, o2, … whose relays listen at 127.0.0.1:1, :2, ….
 type aggHarness struct {
@@ -108,6 +118,14 @@ func (h *aggHarness) partial(i int, count int64, v uint64, known ...string) {
 	h.sys.Root.Send(h.agg, &Partial{
 		Room: "r", Origin: h.id(i), OriginAddress: h.addr(i),
 		Count: count, Version: v, Resync: len(known) > 0, Known: known,
+	})
+}
+
+// handled waits until the aggregator has handled every partial sent so far.
+func (h *aggHarness) handled() {
+	h.t.Helper()
+	waitFor(h.t, 10*time.Second, func() (bool, string) {
+		return h.done.Load() == h.sent.Load(), fmt.Sprintf("%d of %d partials handled", h.done.Load(), h.sent.Load())
 	})
 }
 
@@ -175,5 +193,61 @@ func TestAggregatorCoalescesPerNode(t *testing.T) {
 			t.Errorf("%s got %d vectors in %s, more than one per %s flush interval (%d)", h.id(i), len(got), elapsed, flush, bound)
 		}
 		t.Logf("%s: %d vectors for %d changes in %s", h.id(i), len(got), changes, elapsed.Round(time.Millisecond))
+	}
+}
+
+// TestAggregatorWaitsForItsRebuild: a (re-)activated aggregator publishes
+// nothing until it holds a partial from every live origin its reporters
+// know of, then publishes at once; an origin that is known but not live
+// does not hold it back.
+func TestAggregatorWaitsForItsRebuild(t *testing.T) {
+	h := newAggHarness(t, 10*time.Millisecond, time.Hour, 4)
+	h.n.view.suspect(h.id(4), time.Now()) // known to o1, but dead
+
+	// o1 held the vector of the previous activation: o1 to o4.
+	known := []string{h.id(1), h.id(2), h.id(3), h.id(4)}
+	h.partial(1, 1, 10, known...)
+	h.handled()
+	if n := h.sink.total(); n != 0 {
+		t.Fatalf("%d vectors sent with only o1's partial; o2 and o3 are live and known", n)
+	}
+	h.partial(2, 2, 10)
+	h.handled()
+	if n := h.sink.total(); n != 0 {
+		t.Fatalf("%d vectors sent without o3's partial; o3 is live and known", n)
+	}
+	h.partial(3, 3, 10)
+	want := map[string]string{"o1": "1@10", "o2": "2@10", "o3": "3@10"}
+	// The refresh interval is an hour: this push is the rebuild's.
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		for i := 1; i <= 3; i++ {
+			got := h.sink.to(h.addr(i))
+			if len(got) == 0 {
+				return false, fmt.Sprintf("%s got no vector though every live known origin reported", h.id(i))
+			}
+			if first := counts(got[0].v); fmt.Sprint(first) != fmt.Sprint(want) {
+				t.Fatalf("%s's first vector is %v, want the whole rebuilt %v", h.id(i), first, want)
+			}
+		}
+		return true, ""
+	})
+}
+
+// TestAggregatorPublishesAfterARefreshInterval: when a known origin never
+// reports, the aggregator publishes what it has one refresh interval after
+// its activation, and not before.
+func TestAggregatorPublishesAfterARefreshInterval(t *testing.T) {
+	const refresh = 300 * time.Millisecond
+	h := newAggHarness(t, 10*time.Millisecond, refresh, 2)
+	h.partial(1, 4, 10, h.id(1), h.id(2)) // o2 is live and known, and silent
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		return len(h.sink.to(h.addr(1))) > 0, "o1 got no vector"
+	})
+	first := h.sink.to(h.addr(1))[0]
+	if waited := first.at.Sub(h.spawned); waited < refresh {
+		t.Fatalf("first vector %s after the activation, before the refresh interval %s", waited, refresh)
+	}
+	if got := counts(first.v); fmt.Sprint(got) != fmt.Sprint(map[string]string{"o1": "4@10"}) {
+		t.Fatalf("first vector %v, want o1's partial only", got)
 	}
 }
