@@ -19,8 +19,9 @@ import (
 // live set and once per refresh interval, so an aggregator re-activated
 // elsewhere (its host died) rebuilds within one interval; until it holds a
 // partial from every live origin its reporters know of, or one interval has
-// passed, it publishes nothing (complete). Partials nobody refreshes expire;
-// an aggregator with none passivates.
+// passed, it publishes nothing (complete), and it publishes as soon as it
+// does. Partials nobody refreshes expire; an aggregator with none
+// passivates.
 //
 // Two activations can exist while members disagree on the topology (each
 // side's rendezvous picks a different owner). They cannot double count:
@@ -42,6 +43,7 @@ type Aggregator struct {
 	activated time.Time
 	rebuilt   bool // the first push has happened
 	timer     *time.Timer
+	timerMsg  *aggregatorFlush // what timer sends; a flush from a stopped timer is ignored
 	lastFlush time.Time
 	idleSince time.Time
 	tick      *time.Timer
@@ -71,10 +73,7 @@ func newAggregator(n *Node) actor.Actor {
 	}
 }
 
-var (
-	aggregatorFlushMsg = &aggregatorFlush{}
-	aggregatorTickMsg  = &aggregatorTick{}
-)
+var aggregatorTickMsg = &aggregatorTick{}
 
 // Receive handles one message.
 func (a *Aggregator) Receive(ctx actor.Context) {
@@ -88,7 +87,10 @@ func (a *Aggregator) Receive(ctx actor.Context) {
 	case *Partial:
 		a.partial(ctx, msg)
 	case *aggregatorFlush:
-		a.timer = nil
+		if msg != a.timerMsg {
+			return // from a timer stopped after it fired
+		}
+		a.timer, a.timerMsg = nil, nil
 		a.flush(ctx)
 	case *aggregatorTick:
 		a.housekeep(ctx)
@@ -137,6 +139,11 @@ func (a *Aggregator) partial(ctx actor.Context, p *Partial) {
 			a.known[id] = true
 		}
 	}
+	if !a.rebuilt && a.timer != nil && a.complete() {
+		// The rebuild is complete before its deadline: publish now.
+		a.timer.Stop()
+		a.timer, a.timerMsg = nil, nil
+	}
 	if a.changed || p.Resync {
 		a.schedule(ctx)
 	}
@@ -153,8 +160,13 @@ func (a *Aggregator) schedule(ctx actor.Context) {
 		a.flush(ctx)
 		return
 	}
-	root, self := ctx.ActorSystem().Root, ctx.Self()
-	a.timer = time.AfterFunc(wait, func() { root.Send(self, aggregatorFlushMsg) })
+	a.flushIn(ctx, wait)
+}
+
+// flushIn arranges a flush after d.
+func (a *Aggregator) flushIn(ctx actor.Context, d time.Duration) {
+	root, self, msg := ctx.ActorSystem().Root, ctx.Self(), &aggregatorFlush{}
+	a.timer, a.timerMsg = time.AfterFunc(d, func() { root.Send(self, msg) }), msg
 }
 
 // flush pushes the vector: to every reporting node when an entry changed,
@@ -163,8 +175,7 @@ func (a *Aggregator) schedule(ctx actor.Context) {
 func (a *Aggregator) flush(ctx actor.Context) {
 	if !a.rebuilt {
 		if !a.complete() && time.Since(a.activated) < a.n.cfg.Refresh {
-			root, self := ctx.ActorSystem().Root, ctx.Self()
-			a.timer = time.AfterFunc(time.Until(a.activated.Add(a.n.cfg.Refresh)), func() { root.Send(self, aggregatorFlushMsg) })
+			a.flushIn(ctx, time.Until(a.activated.Add(a.n.cfg.Refresh)))
 			return
 		}
 		a.rebuilt, a.changed = true, true

@@ -16,6 +16,10 @@ import (
 // left (it left the topology; the sixteen most recent are listed).
 func (n *Node) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		addr := n.cfg.advertised()
+		if n.joined.Load() {
+			addr = n.sys.Address() // the remote's: the advertised address, or the port it got for port 0
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(struct {
@@ -25,6 +29,6 @@ func (n *Node) Handler() http.Handler {
 			Membership string         `json:"membership"`
 			Joined     bool           `json:"joined"`
 			Members    []MemberStatus `json:"members"`
-		}{n.cfg.Name, n.selfID, n.cfg.advertised(), n.provider, n.Ready(), n.view.statuses()})
+		}{n.cfg.Name, n.selfID, addr, n.provider, n.Ready(), n.view.statuses()})
 	})
 }

@@ -12,9 +12,16 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,13 +62,28 @@ func (tn *testNode) othersOf(room string) (int, bool) {
 	return n, ok
 }
 
+// testConfig is the settings of an in-process test node.
+func testConfig() Config {
+	return Config{Name: "t", Bind: "127.0.0.1:0", Etcd: []string{"http://in-process"},
+		Refresh: 200 * time.Millisecond, HeartbeatExpiration: 10 * time.Second, FlushInterval: 10 * time.Millisecond}
+}
+
 // startNodes starts n nodes sharing one in-process membership agent.
 func startNodes(t *testing.T, agent *test.InMemAgent, n int) []*testNode {
 	t.Helper()
+	cfgs := make([]Config, n)
+	for i := range cfgs {
+		cfgs[i] = testConfig()
+	}
+	return startConfigured(t, agent, cfgs...)
+}
+
+// startConfigured starts a node per config, sharing one in-process
+// membership agent.
+func startConfigured(t *testing.T, agent *test.InMemAgent, cfgs ...Config) []*testNode {
+	t.Helper()
 	var out []*testNode
-	for range n {
-		cfg := Config{Name: "t", Bind: "127.0.0.1:0", Etcd: []string{"http://in-process"},
-			Refresh: 200 * time.Millisecond, HeartbeatExpiration: 10 * time.Second, FlushInterval: 10 * time.Millisecond}
+	for _, cfg := range cfgs {
 		inProcess := func(context.Context, Config, string) (pcluster.ClusterProvider, string, string, error) {
 			return test.NewTestProvider(agent, test.WithTestProviderServiceTtl(time.Hour), test.WithTestProviderRefreshTtl(time.Hour)), "", "in-process", nil
 		}
@@ -83,21 +105,6 @@ func startNodes(t *testing.T, agent *test.InMemAgent, n int) []*testNode {
 		waitFor(t, 20*time.Second, func() (bool, string) { return tn.Ready(), tn.selfID + " has not joined" })
 	}
 	return out
-}
-
-func waitFor(t *testing.T, within time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not true after %s: %s", within, why)
-		}
-		time.Sleep(5 * time.Millisecond) // polling a condition, not ordering events
-	}
 }
 
 // othersAre waits until every node's room shows total minus its own count.
@@ -164,4 +171,97 @@ func TestADeadNodeStopsCounting(t *testing.T) {
 		}
 		return true, ""
 	})
+}
+
+// apiCluster is the body of GET /api/cluster.
+type apiCluster struct {
+	Cluster string         `json:"cluster"`
+	Self    string         `json:"self"`
+	Address string         `json:"address"`
+	Joined  bool           `json:"joined"`
+	Members []MemberStatus `json:"members"`
+}
+
+func getAPICluster(t *testing.T, tn *testNode) apiCluster {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	tn.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/cluster", nil))
+	var doc apiCluster
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("GET /api/cluster: %d %q: %v", rec.Code, rec.Body, err)
+	}
+	return doc
+}
+
+// freePort is a port in 20000–29999 that host can listen on now.
+func freePort(t *testing.T, host string) string {
+	t.Helper()
+	for range 100 {
+		port := strconv.Itoa(20000 + rand.IntN(10000))
+		if ln, err := net.Listen("tcp", net.JoinHostPort(host, port)); err == nil {
+			_ = ln.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port in 20000–29999")
+	return ""
+}
+
+// TestClusterAPIAddressesAndLastHeard: every node's /api/cluster gives each
+// member's address as the other nodes reach it (its --cluster-bind, its
+// --cluster-advertise when set, the port it got for port 0), its own
+// address the same way, and a lastHeard for every other member that is
+// recent and keeps moving with the pings.
+func TestClusterAPIAddressesAndLastHeard(t *testing.T) {
+	start := time.Now()
+	bound, advertised, anyPort := testConfig(), testConfig(), testConfig()
+	bound.Bind = net.JoinHostPort("127.0.0.1", freePort(t, "127.0.0.1"))
+	port := freePort(t, "0.0.0.0")
+	advertised.Bind, advertised.Advertise = net.JoinHostPort("0.0.0.0", port), net.JoinHostPort("127.0.0.1", port)
+	nodes := startConfigured(t, test.NewInMemAgent(), bound, advertised, anyPort)
+
+	addr := map[string]string{nodes[0].selfID: bound.Bind, nodes[1].selfID: advertised.Advertise}
+	if got := nodes[2].sys.Address(); strings.HasSuffix(got, ":0") || !strings.HasPrefix(got, "127.0.0.1:") {
+		t.Fatalf("a node bound to 127.0.0.1:0 has the address %q", got)
+	} else {
+		addr[nodes[2].selfID] = got
+	}
+
+	for i, tn := range nodes {
+		// Every node pings every other once per refresh interval.
+		var doc apiCluster
+		waitFor(t, 20*time.Second, func() (bool, string) {
+			doc = getAPICluster(t, tn)
+			for _, m := range doc.Members {
+				if !m.Self && m.LastHeard == nil {
+					return false, fmt.Sprintf("node %d has not heard from %s", i, m.ID)
+				}
+			}
+			return len(doc.Members) == len(nodes), fmt.Sprintf("node %d lists %d members", i, len(doc.Members))
+		})
+		if doc.Self != tn.selfID || !doc.Joined || doc.Address != addr[tn.selfID] {
+			t.Errorf("node %d: self %q, joined %v, address %q; want %q, true, %q", i, doc.Self, doc.Joined, doc.Address, tn.selfID, addr[tn.selfID])
+		}
+		heard := make(map[string]time.Time)
+		for _, m := range doc.Members {
+			if m.Address != addr[m.ID] || m.Status != "alive" || m.Self != (m.ID == tn.selfID) {
+				t.Errorf("node %d lists %+v; want address %q, alive, self %v", i, m, addr[m.ID], m.ID == tn.selfID)
+			}
+			if m.LastHeard != nil {
+				if now := time.Now(); m.LastHeard.Before(start) || m.LastHeard.After(now) {
+					t.Errorf("node %d: %s last heard at %s, not between the test's start %s and now %s", i, m.ID, m.LastHeard, start, now)
+				}
+				heard[m.ID] = *m.LastHeard
+			}
+		}
+		// lastHeard is the last ping or pong, not the first.
+		waitFor(t, 20*time.Second, func() (bool, string) {
+			for _, m := range getAPICluster(t, tn).Members {
+				if m.LastHeard != nil && !m.LastHeard.After(heard[m.ID]) {
+					return false, fmt.Sprintf("node %d: %s still last heard at %s", i, m.ID, m.LastHeard)
+				}
+			}
+			return true, ""
+		})
+	}
 }
