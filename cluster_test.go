@@ -256,3 +256,31 @@ func TestClusterReadyOnceJoined(t *testing.T) {
 		t.Fatalf("the member was shown %d once the node joined, want 1", last.CurrentUsers)
 	}
 }
+
+// TestBrowserClusterPages is the README's cluster quick start in a browser:
+// pages on two nodes of a three-node cluster show one total, members of the
+// third node are counted on both, and when that node is killed (kill -9)
+// both pages drop them, then a page closed on one node is seen on the other.
+func TestBrowserClusterPages(t *testing.T) {
+	// Not parallel: its nodes notice failures by timers (1 s pings, etcd leases) that parallel tests on two cores would stretch.
+	needBrowser(t)
+	_, _, nodes := startCluster(t, 3)
+
+	a := openPage(t, "node0", nodes[0].server().url+"/?room=demo")
+	b := openPage(t, "node1", nodes[1].server().url+"/?room=demo")
+	a.waitCount(2)
+	b.waitCount(2)
+
+	for range 3 {
+		nodes[2].server().dial(t, "demo")
+	}
+	a.waitCount(5)
+	b.waitCount(5)
+
+	nodes[2].kill9()
+	a.waitCount(2)
+	b.waitCount(2)
+
+	b.close()
+	a.waitCount(1)
+}
