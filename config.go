@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"presence/actors"
+	"presence/cluster"
 	"presence/transport"
 )
 
@@ -28,6 +29,8 @@ type config struct {
 	Workers         int
 	LogLevel        string
 	LogFormat       string
+
+	Cluster cluster.Config // empty Name: one process
 }
 
 const envPrefix = "PRESENCE_"
@@ -70,6 +73,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.BoolVar(&c.ActorMetrics, "actor-metrics", true, "export protoactor's actor metrics on /metrics (a histogram observation per actor message: false makes the fan-out to every member faster, BENCHMARKS.md ours-noam)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	registerClusterFlags(fs, &c.Cluster)
 
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: presence [flags]\n\n"+
@@ -141,6 +145,9 @@ func (c config) validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format must be text or json, got %q", c.LogFormat))
+	}
+	if err := c.Cluster.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,9 @@ func TestHelpListsEveryFlagWithItsTwinAndDefault(t *testing.T) {
 		"--max-conns-per-ip (PRESENCE_MAX_CONNS_PER_IP)", `(default "1000")`,
 		"--allowed-origins (PRESENCE_ALLOWED_ORIGINS)",
 		"--actor-metrics (PRESENCE_ACTOR_METRICS)",
+		"--cluster (PRESENCE_CLUSTER)", "--cluster-bind (PRESENCE_CLUSTER_BIND)",
+		"--cluster-advertise (PRESENCE_CLUSTER_ADVERTISE)", "--etcd (PRESENCE_ETCD)",
+		"--cluster-peers (PRESENCE_CLUSTER_PEERS)", "--cluster-refresh (PRESENCE_CLUSTER_REFRESH)",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("--help does not mention %q:\n%s", want, out.String())
@@ -66,6 +70,10 @@ func TestBadSettingsGetAReadableMessage(t *testing.T) {
 		{nil, map[string]string{"PRESENCE_PING_INTERVAL": "soon"}, `PRESENCE_PING_INTERVAL="soon"`},
 		{[]string{"extra"}, nil, `unexpected argument "extra"`},
 		{[]string{"--no-such-flag"}, nil, "flag provided but not defined"},
+		{[]string{"--cluster", "demo"}, nil, "--cluster-bind HOST:PORT is required with --cluster"},
+		{[]string{"--cluster", "demo", "--cluster-bind", "127.0.0.1:7001"}, nil, "--etcd URL[,URL…] (etcd) or --cluster-peers"},
+		{nil, map[string]string{"PRESENCE_ETCD": "http://127.0.0.1:2379"}, "--etcd needs --cluster NAME"},
+		{[]string{"--cluster", "a b", "--cluster-bind", "0.0.0.0:7001", "--etcd", "127.0.0.1:2379"}, nil, "--cluster must be 1 to 64"},
 	} {
 		var out bytes.Buffer
 		if code := run(context.Background(), tc.args, env(tc.env), &out); code != 2 {
@@ -86,6 +94,24 @@ func TestAddressInUseExitsOne(t *testing.T) {
 		t.Fatalf("exit %d, want 1", code)
 	}
 	if !strings.Contains(out.String(), "cannot listen") {
+		t.Fatalf("output %q does not explain", out.String())
+	}
+}
+
+// TestClusterBindInUseExitsOne: the cluster's address is checked before the
+// node serves anything (protoactor would panic on a goroutine later).
+func TestClusterBindInUseExitsOne(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var out bytes.Buffer
+	args := []string{"--addr", "127.0.0.1:0", "--cluster", "demo", "--cluster-bind", ln.Addr().String(), "--etcd", "http://127.0.0.1:1"}
+	if code := run(context.Background(), args, env(nil), &out); code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "--cluster-bind") || !strings.Contains(out.String(), "address already in use") {
 		t.Fatalf("output %q does not explain", out.String())
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"presence/actors"
+	"presence/cluster"
 	"presence/internal/metrics"
 	"presence/internal/wire"
 	"presence/internal/workpool"
@@ -104,6 +105,7 @@ type app struct {
 	edge   *transport.Server
 	sio    *socketio.Server
 	http   *http.Server
+	node   *cluster.Node // nil: one process
 }
 
 func newApp(cfg config, log *slog.Logger) (*app, error) {
@@ -118,8 +120,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	// One worker pool runs the actors and, in the poll read mode, reads the
 	// sockets: one bound on the goroutines doing either.
 	pool := workpool.New(cfg.Workers)
-	system := actors.NewSystem(log, mp)
-	rooms := system.Root.Spawn(actors.NewRoomsProps(actors.Options{
+	opts := actors.Options{
 		FlushInterval: cfg.FlushInterval,
 		Frame:         transport.TextFrame,
 		Encoders: [wire.NumFormats]actors.Encoder{
@@ -130,7 +131,21 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		Observer:       reg,
 		Logger:         log,
 		Pool:           pool,
-	}))
+	}
+	var node *cluster.Node
+	if cfg.Cluster.Enabled() {
+		cfg.Cluster.FlushInterval = cfg.FlushInterval
+		var err error
+		if node, err = cluster.New(cfg.Cluster, log, reg.Cluster()); err != nil {
+			return nil, err
+		}
+		opts.Cluster = node
+	}
+	system := actors.NewSystem(log, mp)
+	rooms := system.Root.Spawn(actors.NewRoomsProps(opts))
+	if node != nil {
+		node.Start(system.Root, rooms)
+	}
 
 	public, err := fs.Sub(publicFiles, "public")
 	if err != nil {
@@ -161,9 +176,17 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		}
 		out := make([]transport.RoomCount, 0, len(counts))
 		for _, r := range counts {
-			out = append(out, transport.RoomCount{Room: r.Room, CurrentUsers: r.Users})
+			rc := transport.RoomCount{Room: r.Room, CurrentUsers: r.Users}
+			if node != nil {
+				rc.ThisNode = &r.Local
+			}
+			out = append(out, rc)
 		}
 		return out, nil
+	}
+	if node != nil {
+		edge.Cluster = node.Handler()
+		edge.Ready = node.Ready
 	}
 
 	return &app{
@@ -173,6 +196,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		rooms:  rooms,
 		edge:   edge,
 		sio:    sio,
+		node:   node,
 		http: &http.Server{
 			Handler:           edge.Handler(),
 			ReadHeaderTimeout: cfg.HandshakeTimeout,
@@ -189,12 +213,24 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	go func() { served <- a.http.Serve(ln) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "page", "http://"+pageHost(ln.Addr())+"/", "read_mode", a.edge.ReadMode())
 
+	var expelled <-chan struct{}
+	var fatal <-chan error
+	if a.node != nil {
+		expelled, fatal = a.node.Expelled(), a.node.Fatal()
+	}
 	var serveErr error
 	select {
 	case <-ctx.Done():
 		a.log.Info("shutting down", "cause", context.Cause(ctx))
 	case serveErr = <-served:
 		serveErr = fmt.Errorf("http: %w", serveErr)
+	case <-expelled:
+		// The others no longer count this node's members (protoactor never
+		// readmits a member id): close every socket so its clients reconnect
+		// to a node that counts them, and exit for the supervisor to restart
+		// this node with a new id.
+		serveErr = fmt.Errorf("removed from the cluster: %s", a.node.ExpelReason())
+	case serveErr = <-fatal:
 	}
 	a.shutdown()
 	return serveErr
@@ -214,6 +250,11 @@ func (a *app) shutdown() {
 	defer cancel()
 
 	a.edge.Drain()
+	if a.node != nil {
+		// Before the sockets close: the others drop this node's partials
+		// now, so a client that reconnects to another node is counted once.
+		a.node.Leave(ctx)
+	}
 	if err := a.sio.Shutdown(ctx); err != nil {
 		a.log.Warn("socket.io sessions still open at the shutdown deadline", "err", err)
 	}

@@ -43,6 +43,22 @@ if [ ! -f interop/node_modules/.package-lock.json ] || [ interop/package-lock.js
 fi
 export PRESENCE_NODE_TESTS=required
 
+# The cluster tests (cluster_*_test.go) start real etcd processes and cut
+# nodes apart with network namespaces and nftables. etcd comes from Debian's
+# etcd-server (3.4, whose API the pinned protoactor's etcd client v3.5
+# speaks); ip and nft from iproute2 and nftables. PRESENCE_CLUSTER_TESTS=required
+# turns the tests' skip-when-missing into a failure.
+missing=()
+have etcd || missing+=(etcd-server)
+have ip || missing+=(iproute2)
+have nft || missing+=(nftables)
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "test.sh: installing ${missing[*]} for the cluster tests" >&2
+	as_root apt-get update -q
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+export PRESENCE_CLUSTER_TESTS=required
+
 # --- lint -------------------------------------------------------------------
 # golangci-lint, pinned (its configuration is .golangci.yml); a finding fails
 # the run. `go run pkg@version` builds it from the module proxy into Go's
@@ -53,6 +69,9 @@ go run "$GOLANGCI_LINT" run ./...
 # --- the Go tests -----------------------------------------------------------
 # (The soak runs on its own below; PRESENCE_SOAK only sets its length.)
 PRESENCE_SOAK= go test -race -shuffle=on -count=1 "$@" ./...
+# The cluster's in-process tests cannot run under -race: the pinned
+# protoactor's gossip races with its own remote (see cluster/node_test.go).
+go test -shuffle=on -count=1 "$@" ./cluster
 
 # --- fuzzing and the soak (a full run only: not with extra arguments) -------
 # Each fuzz target runs for a bounded time (PRESENCE_FUZZTIME, default 15s);

@@ -62,15 +62,32 @@ type RoomsResponse struct {
 // RoomCount is one room's count as last pushed to its members.
 type RoomCount struct {
 	Room  string
-	Users int
+	Users int // the count its members were shown (cluster-wide in a cluster)
+	Local int // members in this process
 }
 
 // roomFlushed reports the count a Room just pushed. Room → Rooms, after each
 // flush, so RoomsRequest needs no round trip to every room.
 type roomFlushed struct {
+	pid   *actor.PID // the Room, so that a reaped Room's last flush cannot overwrite its successor's
 	room  string
-	users int
+	users int    // the count pushed: this process's members, plus other processes' in a cluster
+	local int    // this process's members
+	seq   uint64 // the seq pushed
 }
+
+// ClusterCount gives a Room the members other processes have in it.
+// Options.Cluster's implementation → Rooms → the Room, when that number
+// changes (at most once per flush interval) and once in answer to a new Room.
+type ClusterCount struct {
+	Room   string
+	Others int    // members of the room on the other live processes, from their latest partials
+	Seq    uint64 // highest seq any process has shown for the room: the Room's next seq goes above it
+}
+
+// clusterWaitOver ends a new Room's wait for its first ClusterCount. The
+// Room's timer → Room.
+type clusterWaitOver struct{}
 
 // roomIdle says a Room has no members left. Room → Rooms; Rooms stops it only
 // if joins equals the Joins it has forwarded, so no Join is in flight.
@@ -104,8 +121,9 @@ type socketEnded struct {
 
 // Timer and goroutine messages may outlive their actor; they are expected
 // dead letters, so keep them out of the dead-letter log.
-func (*flushDue) IgnoreDeadLetterLogging()    {}
-func (*writeDue) IgnoreDeadLetterLogging()    {}
-func (*inboundText) IgnoreDeadLetterLogging() {}
-func (*socketEnded) IgnoreDeadLetterLogging() {}
-func (*UserCount) IgnoreDeadLetterLogging()   {}
+func (*flushDue) IgnoreDeadLetterLogging()        {}
+func (*clusterWaitOver) IgnoreDeadLetterLogging() {}
+func (*writeDue) IgnoreDeadLetterLogging()        {}
+func (*inboundText) IgnoreDeadLetterLogging()     {}
+func (*socketEnded) IgnoreDeadLetterLogging()     {}
+func (*UserCount) IgnoreDeadLetterLogging()       {}

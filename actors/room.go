@@ -38,6 +38,8 @@ type Room struct {
 
 	memberProps *actor.Props // one for every Member: its producer takes spawning
 	spawning    Socket       // the socket of the Member being spawned (admit)
+
+	cluster roomCluster // the other processes' share; unused without Options.Cluster (room_cluster.go)
 }
 
 func newRoom(name string, o *Options, in *inbox) *Room {
@@ -49,6 +51,7 @@ func newRoom(name string, o *Options, in *inbox) *Room {
 		live:      make(map[string]*actor.PID),
 		seq:       initialSeq(time.Now()),
 		lastUsers: -1,
+		cluster:   roomCluster{awaiting: o.Cluster != nil},
 	}
 	// One Props for all the Room's Members, rather than one each (half a
 	// kilobyte per member): protoactor calls the producer inside
@@ -69,6 +72,9 @@ var flushDueMsg = &flushDue{}
 // HandleFailure, which protoactor also runs on this actor's goroutine.
 func (r *Room) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		r.awaitCluster(ctx)
+
 	case *socketsWaiting:
 		r.admit(ctx)
 
@@ -99,6 +105,12 @@ func (r *Room) Receive(ctx actor.Context) {
 		r.timer = nil
 		r.flush(ctx)
 
+	case *ClusterCount:
+		r.clusterCount(ctx, msg)
+
+	case *clusterWaitOver:
+		r.clusterWaitOver(ctx)
+
 	case *reconcile:
 		r.rebuild(ctx)
 		r.admit(ctx) // the wake-up a failure lost may have left sockets waiting
@@ -122,6 +134,7 @@ func (r *Room) Receive(ctx actor.Context) {
 			r.timer.Stop()
 			r.timer = nil
 		}
+		r.cluster.stop()
 	}
 }
 
@@ -160,10 +173,10 @@ func (r *Room) changed(ctx actor.Context) {
 // never had a count do. The frame is encoded once and the same message goes
 // to every recipient.
 func (r *Room) flush(ctx actor.Context) {
-	if r.changes == 0 || r.stopping {
+	if r.changes == 0 || r.stopping || r.cluster.awaiting {
 		return
 	}
-	users := len(r.live)
+	users := len(r.live) + r.cluster.others
 	r.targets = r.targets[:0]
 	if users != r.lastUsers {
 		for _, pid := range r.live {
@@ -177,7 +190,7 @@ func (r *Room) flush(ctx actor.Context) {
 		}
 	}
 
-	r.seq++
+	r.seq = r.nextSeq()
 	frame := newCountFrame(r.opts, r.name, users, r.seq, r.changedAt, len(r.targets))
 	r.latest.Store(frame)
 	msg := &UserCount{Frame: frame, Latest: &r.latest}
@@ -185,7 +198,7 @@ func (r *Room) flush(ctx actor.Context) {
 		ctx.Send(pid, msg)
 	}
 	r.opts.Observer.Flushed(r.changes - 1)
-	ctx.Send(ctx.Parent(), &roomFlushed{room: r.name, users: users})
+	ctx.Send(ctx.Parent(), &roomFlushed{pid: ctx.Self(), room: r.name, users: users, local: len(r.live), seq: r.seq})
 
 	clear(r.targets) // drop PIDs of members that may leave before the next flush
 	r.fresh = r.fresh[:0]

@@ -27,6 +27,7 @@ type roomEntry struct {
 	inbox *inbox // where Joins' sockets wait for the Room
 	joins uint64 // sockets put in its inbox
 	users int    // its last pushed count
+	local int    // this process's members in it, as last pushed
 }
 
 // Room failure budget: past it a Room is stopped (its members are closed with
@@ -77,13 +78,20 @@ func (r *Rooms) Receive(ctx actor.Context) {
 		ctx.Send(e.pid, socketsWaitingMsg)
 		if created {
 			r.report() // after the forward: an observer that fails must not lose the join
+			r.reportLocal(msg.Room, 0, 0)
 		}
 
 	case *roomFlushed:
-		if e := r.rooms[msg.room]; e != nil {
-			r.members += msg.users - e.users
-			e.users = msg.users
+		if e := r.rooms[msg.room]; e != nil && e.pid.Id == msg.pid.Id {
+			r.members += msg.local - e.local
+			e.users, e.local = msg.users, msg.local
 			r.report()
+			r.reportLocal(msg.room, msg.local, msg.seq)
+		}
+
+	case *ClusterCount:
+		if e := r.rooms[msg.Room]; e != nil {
+			ctx.Send(e.pid, msg)
 		}
 
 	case *roomIdle:
@@ -124,9 +132,17 @@ func (r *Rooms) forget(name string, e *roomEntry) {
 	delete(r.names, e.pid.Id)
 	if r.rooms[name] == e {
 		delete(r.rooms, name)
-		r.members -= e.users
+		r.members -= e.local
+		r.reportLocal(name, 0, 0)
 	}
 	r.report()
+}
+
+// reportLocal tells the cluster, if there is one, this process's count of a room.
+func (r *Rooms) reportLocal(room string, users int, seq uint64) {
+	if r.opts.Cluster != nil {
+		r.opts.Cluster.LocalCount(room, users, seq)
+	}
 }
 
 func (r *Rooms) report() {
@@ -138,7 +154,7 @@ func (r *Rooms) snapshot() []RoomCount {
 	out := make([]RoomCount, 0, len(r.rooms))
 	for name, e := range r.rooms {
 		if e.users > 0 {
-			out = append(out, RoomCount{Room: name, Users: e.users})
+			out = append(out, RoomCount{Room: name, Users: e.users, Local: e.local})
 		}
 	}
 	slices.SortFunc(out, func(a, b RoomCount) int { return strings.Compare(a.Room, b.Room) })

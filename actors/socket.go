@@ -112,6 +112,14 @@ type Options struct {
 	Pool *workpool.Pool
 
 	pacer *wheel.Wheel // the Members' write pacing (Member.deliver)
+
+	// Cluster, when set, makes every room span the processes of a cluster
+	// (see Cluster). Default: nil, one process.
+	Cluster Cluster
+
+	// ClusterWait bounds how long a new Room in a cluster waits for the
+	// cluster's first answer before its first push. Default DefaultClusterWait.
+	ClusterWait time.Duration
 }
 
 // withDefaults returns a copy of o with every zero field set.
@@ -141,6 +149,9 @@ func (o Options) withDefaults() *Options {
 		o.Pool = workpool.New(0)
 	}
 	o.pacer = wheel.New(max(o.FlushInterval/10, time.Millisecond), 16)
+	if o.ClusterWait <= 0 {
+		o.ClusterWait = DefaultClusterWait
+	}
 	return &o
 }
 

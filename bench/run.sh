@@ -6,6 +6,9 @@
 #   bench/run.sh quick   # small N, one repetition: checks that everything works (~3 min);
 #                        # the report goes to bench/results/<stamp>-quick/ only
 #   bench/run.sh full    # the real numbers (~45 min): writes BENCHMARKS.md and bench/charts/*.svg
+#   bench/run.sh lean    # only the lean-connection rooms (9,000 and 15,000 idle members: memory,
+#                        # handshakes, fan-out) for ours, ours-noam, ours-v1 and the write floor, 3
+#                        # repetitions (~15 min): rewrites BENCHMARKS.md's "Lean connections" section
 #
 # Environment: REPS (repetitions, default 3 in full, 1 in quick), PIN=0 (do
 # not pin with taskset), BENCH_PORT (first port to try, default 39080),
@@ -23,13 +26,13 @@ ROOT=$PWD
 
 MODE=${1:-}
 case "$MODE" in
-quick | full) ;;
+quick | full | lean) ;;
 -h | --help)
-	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)
-	echo "usage: bench/run.sh quick|full   (see bench/run.sh --help)" >&2
+	echo "usage: bench/run.sh quick|full|lean   (see bench/run.sh --help)" >&2
 	exit 2
 	;;
 esac
@@ -193,7 +196,7 @@ profile() { # n
 }
 
 # --- the matrix ------------------------------------------------------------------
-if [ "$MODE" = full ]; then
+if [ "$MODE" = full ] || [ "$MODE" = lean ]; then
 	REPS=${REPS:-3}
 	BIG=10000 MID=5000 SMALL=1000 STEPS=20 IDLE_STEPS=40 HOLD=5s CHURN_S=10s SIO_BIG_TIMEOUT=60s
 	FAN=(9000 15000) # the lean-connection targets: memory per idle member and fan-out against the floor
@@ -222,10 +225,61 @@ ALL+=(centrifugo) # bench/baselines/centrifugo/bench.sh: idle with presence, the
 	echo "gohub: gorilla/websocket $(grep -m1 'gorilla/websocket ' bench/baselines/gohub/go.mod | grep -o 'v[0-9.]*$')"
 	echo "centrifugo: Centrifugo $CENTRIFUGO_VERSION ($CENTRIFUGO_MODULE, go install); idle with $(centrifugo_config idle) (presence on, join/leave off; loadgen --centrifugo-mode presence), ramp, churn and leave with $(centrifugo_config ramp) (presence and join/leave on; --centrifugo-mode joinleave); ramp also at N = $MID (ours too) and at N = $BIG once, bounded by --timeout 60s; idle also at N = $BIG"
 	echo "socketio: socket.io $(node -p "require('./bench/baselines/socketio/node_modules/socket.io/package.json').version"), engine.io $(node -p "require('./bench/baselines/socketio/node_modules/engine.io/package.json').version"), ws $(node -p "require('./bench/baselines/socketio/node_modules/ws/package.json').version")"
-	echo "sizes: ramp at N = $SMALL for every server, at $MID for ours, gohub and centrifugo, and at $BIG for ours, ours-noam, ours-v1 and ours-sio, with $STEPS latency steps after each; Socket.IO and Centrifugo at $BIG once, bounded by --timeout $SIO_BIG_TIMEOUT and 60s; churn and leave at N = $SMALL for ours, gohub, socketio and centrifugo (joins paced at 300/s so that each can form the room) and at $BIG for ours; idle at N = $SMALL for every label (paced likewise), at $BIG for ours, ours-noam, ours-sio and centrifugo, and at ${FAN[*]} for ours, ours-v1 and floor, each followed by $IDLE_STEPS latency steps; churn 100 joins/s + 100 leaves/s for $CHURN_S; idle hold $HOLD"
+	if [ "$MODE" = lean ]; then
+		echo "sizes: idle at N = ${FAN[*]} for ours, ours-noam, ours-v1 and floor, each followed by $IDLE_STEPS latency steps; idle hold $HOLD"
+	else
+		echo "sizes: ramp at N = $SMALL for every server, at $MID for ours, gohub and centrifugo, and at $BIG for ours, ours-noam, ours-v1 and ours-sio, with $STEPS latency steps after each; Socket.IO and Centrifugo at $BIG once, bounded by --timeout $SIO_BIG_TIMEOUT and 60s; churn and leave at N = $SMALL for ours, gohub, socketio and centrifugo (joins paced at 300/s so that each can form the room) and at $BIG for ours; idle at N = $SMALL for every label (paced likewise), at $BIG for ours, ours-noam, ours-sio and centrifugo, and at ${FAN[*]} for ours, ours-noam, ours-v1 and floor, each followed by $IDLE_STEPS latency steps; churn 100 joins/s + 100 leaves/s for $CHURN_S; idle hold $HOLD"
+	fi
 } >"$OUT/meta.txt"
 
+# Lean connections: memory per idle member, and fan-out against the write
+# floor, before (ours-v1) and after (ours; ours-noam without actor metrics),
+# in one run.
+lean_rooms() { # rep
+	for n in "${FAN[@]}"; do
+		for label in ours ours-noam ours-v1 floor; do
+			run idle "$label" "$n" "$1" --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 90s
+		done
+	done
+}
+
+# section NAME FILE: BENCHMARKS.md with the part between NAME's markers
+# replaced by FILE (appended, markers and all, when it has none yet).
+section() {
+	local name=$1 file=$2
+	if grep -q "<!-- $name:begin -->" BENCHMARKS.md; then
+		awk -v section="$file" -v b="<!-- $name:begin -->" -v e="<!-- $name:end -->" '
+			$0 == b { while ((getline line < section) > 0) print line; skip = 1; next }
+			$0 == e { skip = 0; next }
+			!skip { print }' BENCHMARKS.md >"$OUT/BENCHMARKS.md.new"
+	else
+		{ cat BENCHMARKS.md; echo; cat "$file"; } >"$OUT/BENCHMARKS.md.new"
+	fi
+	mv "$OUT/BENCHMARKS.md.new" BENCHMARKS.md
+}
+
 log "mode $MODE, $REPS repetition(s), port $PORT, pinning: $PINNING"
+if [ "$MODE" = lean ]; then
+	for rep in $(seq "$REPS"); do lean_rooms "$rep"; done
+	echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
+	"$BIN/loadgen" report --results "$OUT" --out "$OUT/report.md" --charts "$OUT/charts" --baselines floor,ours-v1
+	# The settings and the idle tables of that report, one heading level down.
+	extract() { awk -v h="## $1" '$0 == h { on = 1; next } on && /^## / { exit } on' "$OUT/report.md" | sed 's/^## /### /'; }
+	{
+		echo "<!-- lean:begin -->"
+		echo "## Lean connections, focused: \`bench/run.sh lean\`"
+		echo
+		echo "A run of its own, later than the tables above: the lean-connection rooms only, with **ours-noam** (\`--actor-metrics=false\`) beside **ours** (actor metrics on, the default), **ours-v1** (before the lean connections) and the **floor**, side by side. Medians of $REPS; results in \`$OUT\`."
+		echo
+		echo "### The machine and the versions"
+		extract "The machine and the versions"
+		extract "Idle: memory and CPU per connection"
+		echo "<!-- lean:end -->"
+	} >"$OUT/lean-section.md"
+	section lean "$OUT/lean-section.md"
+	log "done: BENCHMARKS.md's lean section (results in $OUT)"
+	exit 0
+fi
 for rep in $(seq "$REPS"); do
 	# Ramp, with latency steps: every server at the small size; some larger.
 	for label in "${ALL[@]}"; do
@@ -252,13 +306,7 @@ for rep in $(seq "$REPS"); do
 	for label in ours ours-noam ours-sio centrifugo; do
 		run idle "$label" "$BIG" "$rep" --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 60s
 	done
-	# Lean connections: memory per idle member, and fan-out against the write
-	# floor, before (ours-v1) and after (ours), in one run.
-	for n in "${FAN[@]}"; do
-		for label in ours ours-v1 floor; do
-			run idle "$label" "$n" "$rep" --hold "$HOLD" --steps "$IDLE_STEPS" --timeout 90s
-		done
-	done
+	lean_rooms "$rep"
 done
 # Centrifugo with join/leave on sends every member every join (O(N^2)): the big
 # room does not form within the bound, so one bounded run.
@@ -273,5 +321,8 @@ if [ "$MODE" = full ]; then
 else
 	REPORT=$OUT/BENCHMARKS.md CHARTS=$OUT/charts
 fi
+# The sections of bench/run.sh lean and bench/cluster.sh: carried over this rewrite.
+KEPT=$(awk '/<!-- (lean|cluster):begin -->/,/<!-- (lean|cluster):end -->/' BENCHMARKS.md)
 "$BIN/loadgen" report --results "$OUT" --out "$REPORT" --charts "$CHARTS" --notes bench/notes.md --baselines floor,ours-v1,gohub,socketio,centrifugo
+if [ -n "$KEPT" ] && [ "$MODE" = full ]; then printf '\n%s\n' "$KEPT" >>"$REPORT"; fi
 log "done: $REPORT (results in $OUT)"

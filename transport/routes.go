@@ -20,6 +20,9 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /metrics", s.Metrics)
 	}
 	mux.HandleFunc("GET /api/rooms", s.serveRooms)
+	if s.Cluster != nil {
+		mux.Handle("GET /api/cluster", s.Cluster)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.serveReady)
 	return mux
@@ -51,6 +54,10 @@ func noDirListing(h http.Handler) http.Handler {
 func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request) {
 	if s.isDraining() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if s.Ready != nil && !s.Ready() {
+		http.Error(w, "not a member of the cluster (yet)", http.StatusServiceUnavailable)
 		return
 	}
 	fmt.Fprintln(w, "ready")

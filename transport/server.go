@@ -16,6 +16,7 @@ import (
 type RoomCount struct {
 	Room         string `json:"room"`
 	CurrentUsers int    `json:"currentUsers"`
+	ThisNode     *int   `json:"thisNode,omitempty"` // in a cluster: this node's share of CurrentUsers
 }
 
 // Server is the network edge: it serves the HTTP routes (routes.go) and owns
@@ -37,6 +38,13 @@ type Server struct {
 	// SocketIO serves every request under /socket.io/ (transport/socketio);
 	// nil answers 404.
 	SocketIO http.Handler
+
+	// Cluster serves GET /api/cluster; nil (no cluster) answers 404.
+	Cluster http.Handler
+
+	// Ready, when set, must also hold for /readyz to answer 200 (in a
+	// cluster: the node has joined).
+	Ready func() bool
 
 	cfg      Config
 	origins  originPolicy

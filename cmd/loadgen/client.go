@@ -34,6 +34,8 @@ type client struct {
 	proto protocol
 	wmu   sync.Mutex
 
+	server int // which of --url it joined
+
 	count    atomic.Int64 // last count read; -1 before the first
 	seenAt   atomic.Int64 // unix nanos when count took its current value
 	frames   atomic.Int64 // count frames read
@@ -119,7 +121,8 @@ func (w *worker) dialClient(ctx context.Context, src net.IP) (*client, error) {
 			return nd.DialContext(ctx, network, addr)
 		},
 	}
-	nc, br, _, err := d.Dial(ctx, w.cfg.wsURL)
+	server := int((uint64(w.cfg.Index) + w.dials.Add(1) - 1) % uint64(len(w.cfg.wsURLs)))
+	nc, br, _, err := d.Dial(ctx, w.cfg.wsURLs[server])
 	if err != nil {
 		return nil, fmt.Errorf("dial from %s: %w", src, err)
 	}
@@ -130,7 +133,7 @@ func (w *worker) dialClient(ctx context.Context, src net.IP) (*client, error) {
 		}
 		br = bufio.NewReaderSize(nc, size)
 	}
-	c := &client{w: w, nc: nc, br: br, proto: w.cfg.Proto, done: make(chan struct{}), buf: make([]byte, 0, 128)}
+	c := &client{w: w, nc: nc, br: br, proto: w.cfg.Proto, server: server, done: make(chan struct{}), buf: make([]byte, 0, 128)}
 	c.count.Store(-1)
 	var herr error
 	switch c.proto {

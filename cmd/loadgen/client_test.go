@@ -113,7 +113,7 @@ func TestSocketIOHandshakeAndEvents(t *testing.T) {
 	w.live = append(w.live, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if res := w.await(ctx, 0, 7, 0, false); !res.Done || res.AtTarget != 1 || res.MaxSeenAt < c.joinedAt {
+	if res := w.await(ctx, 0, 7, 0, -1, false); !res.Done || res.AtTarget != 1 || res.MaxSeenAt < c.joinedAt {
 		t.Fatalf("await 7: %+v (joined at %d)", res, c.joinedAt)
 	}
 	if c.frames.Load() != 2 {
@@ -214,4 +214,26 @@ func errString(err error) string {
 		return "nothing"
 	}
 	return err.Error()
+}
+
+// TestClientsSpreadOverServers: with several --url (the nodes of a cluster)
+// a worker's clients go to them in turn.
+func TestClientsSpreadOverServers(t *testing.T) {
+	hold := func(nc net.Conn) error {
+		_, err := wsutil.ReadClientText(nc) // until the client closes
+		var ce wsutil.ClosedError
+		if err != nil && !errors.As(err, &ce) && !errors.Is(err, io.EOF) && !strings.Contains(err.Error(), "reset") {
+			return err
+		}
+		return nil
+	}
+	a, b := fakeServer(t, hold), fakeServer(t, hold)
+	w := testWorker(t, a+","+b, protoPresence)
+	for range 2 {
+		c, err := w.dialClient(context.Background(), net.ParseIP("127.0.0.1"))
+		if err != nil {
+			t.Fatal(err) // a fake server accepts one client: a second dial to the same one fails
+		}
+		w.all = append(w.all, c) // closeAll resets it
+	}
 }

@@ -18,7 +18,7 @@ const workerEnv = "LOADGEN_ROLE"
 // workerConfig is the first line a worker reads.
 type workerConfig struct {
 	Index         int           `json:"index"`
-	URL           string        `json:"url"`
+	URL           string        `json:"url"` // one server, or the nodes of a cluster, comma-separated
 	Proto         protocol      `json:"proto"`
 	Room          string        `json:"room"`
 	SourceIPs     []string      `json:"sourceIPs"`
@@ -28,7 +28,7 @@ type workerConfig struct {
 
 	CentrifugoMode string `json:"centrifugoMode,omitempty"` // --proto centrifugo: joinleave or presence
 
-	wsURL string
+	wsURLs []string // the WebSocket address on each server; client k of worker i dials wsURLs[(i+k) % len]
 }
 
 // Request operations.
@@ -53,7 +53,8 @@ type request struct {
 	Duration    time.Duration `json:"duration,omitempty"`
 	FailOnDrop  bool          `json:"failOnDrop,omitempty"` // await: give up once the server has dropped more than DropBase members
 	DropBase    int64         `json:"dropBase,omitempty"`
-	Pub         bool          `json:"pub,omitempty"` // await: the step of the last publication read (Count), not the count
+	SkipServer  int           `json:"skipServer,omitempty"` // await: ignore the members of server SkipServer-1 (--url's list); 0: none
+	Pub         bool          `json:"pub,omitempty"`        // await: the step of the last publication read (Count), not the count
 }
 
 // reply answers one request; Progress lines may come before it.
@@ -118,5 +119,6 @@ type statsResult struct {
 	ErrorEvents int64    `json:"errorEvents"`
 	StaleSeq    int64    `json:"staleSeq"`
 	Dropped     int64    `json:"dropped"`
+	PerServer   []int    `json:"perServer,omitempty"` // live members on each server of --url
 	Errors      []string `json:"errors,omitempty"`
 }

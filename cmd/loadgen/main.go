@@ -38,10 +38,11 @@ func errUsage(format string, a ...any) error { return usageError{fmt.Sprintf(for
 
 // scenarios maps each scenario name to its runner.
 var scenarios = map[string]func(context.Context, *options) error{
-	"ramp":  runRamp,
-	"churn": runChurn,
-	"leave": runLeave,
-	"idle":  runIdle,
+	"ramp":     runRamp,
+	"churn":    runChurn,
+	"leave":    runLeave,
+	"idle":     runIdle,
+	"failover": runFailover,
 }
 
 // runCLI runs one command and returns the exit status: 0 when it ran and

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -39,6 +40,8 @@ type options struct {
 	Rate2    float64       // churn: joins (and leaves) per second
 	Settle   time.Duration // idle
 	Hold     time.Duration // idle
+	Victim   int           // failover: index in --url of the node the event hits
+	Event    string        // failover: shell command that makes it fail
 
 	centrifugoOptions // --proto centrifugo
 
@@ -49,7 +52,7 @@ type options struct {
 const maxPerWorker = 18000
 
 func (o *options) register(fs *flag.FlagSet, scenario string) {
-	fs.StringVar(&o.URL, "url", "ws://127.0.0.1:8080", "server to load, ws://HOST:PORT (loopback only)")
+	fs.StringVar(&o.URL, "url", "ws://127.0.0.1:8080", "server to load, ws://HOST:PORT (loopback only); several, comma-separated, spread the clients over the nodes of a cluster")
 	fs.StringVar(&o.Proto, "proto", "presence", "wire protocol: presence (ours, gohub), socketio (Socket.IO v4) or centrifugo (Centrifugo's JSON protocol)")
 	fs.StringVar(&o.Room, "room", "lobby", "room every client joins (presence protocol)")
 	fs.IntVar(&o.N, "n", 1000, "members in the room")
@@ -63,7 +66,7 @@ func (o *options) register(fs *flag.FlagSet, scenario string) {
 	fs.DurationVar(&o.Deadline, "deadline", 15*time.Minute, "bound on the whole run")
 	fs.DurationVar(&o.FlushInterval, "flush-interval", 50*time.Millisecond, "the server's --flush-interval: the churn check allows one count frame per member per interval")
 	fs.IntVar(&o.ServerPID, "server-pid", 0, "server process to measure (CPU, RSS from /proc); 0 = do not measure")
-	fs.StringVar(&o.MetricsURL, "metrics-url", "", "server's Prometheus /metrics to scrape (ours), e.g. http://127.0.0.1:8080/metrics")
+	fs.StringVar(&o.MetricsURL, "metrics-url", "", "server's Prometheus /metrics to scrape (ours), e.g. http://127.0.0.1:8080/metrics; several, comma-separated, are summed (a cluster)")
 	fs.StringVar(&o.Label, "label", "", "name of the server under test in the results (default: the protocol)")
 	fs.StringVar(&o.JSON, "json", "", "write the result as JSON to this file")
 	fs.StringVar(&o.Progress, "progress", "auto", "progress bars on stderr: auto (on a terminal), always or never")
@@ -82,6 +85,9 @@ func (o *options) register(fs *flag.FlagSet, scenario string) {
 	case "churn":
 		fs.Float64Var(&o.Rate2, "churn-rate", 100, "joins per second during the churn, and as many leaves")
 		fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long the churn lasts")
+	case "failover":
+		fs.IntVar(&o.Victim, "victim", 0, "index (from 0) in --url of the node --event makes fail")
+		fs.StringVar(&o.Event, "event", "", "shell command run once the room is full, e.g. 'kill -9 1234' (required)")
 	case "idle":
 		fs.DurationVar(&o.Settle, "settle", 3*time.Second, "wait after every client has seen N before the memory is read")
 		fs.DurationVar(&o.Hold, "hold", 10*time.Second, "how long the clients stay idle while the server's CPU is measured")
@@ -97,11 +103,17 @@ func (o *options) validate() error {
 		bad("--proto: %v", err)
 	}
 	o.proto = p
-	o.centrifugoOptions.validate(p, o.URL, bad)
-	if u, err := url.Parse(o.URL); err != nil || (u.Scheme != "ws" && u.Scheme != "http") || u.Hostname() == "" {
-		bad("--url must look like ws://127.0.0.1:8080, got %q", o.URL)
-	} else if ip := net.ParseIP(u.Hostname()); (ip == nil && u.Hostname() != "localhost") || (ip != nil && !ip.IsLoopback()) {
-		bad("--url: the load generator only targets loopback (127.0.0.0/8, localhost), got %q", u.Hostname())
+	urls := strings.Split(o.URL, ",")
+	if p == protoCentrifugo && len(urls) > 1 {
+		bad("--proto centrifugo takes one --url (a single Centrifugo node), got %d", len(urls))
+	}
+	o.centrifugoOptions.validate(p, urls[0], bad)
+	for _, one := range urls {
+		if u, err := url.Parse(one); err != nil || (u.Scheme != "ws" && u.Scheme != "http") || u.Hostname() == "" {
+			bad("--url must look like ws://127.0.0.1:8080 (or several, comma-separated), got %q", one)
+		} else if ip := net.ParseIP(u.Hostname()); (ip == nil && u.Hostname() != "localhost") || (ip != nil && !ip.IsLoopback()) {
+			bad("--url: the load generator only targets loopback (127.0.0.0/8, localhost), got %q", u.Hostname())
+		}
 	}
 	if o.N < 1 {
 		bad("--n must be at least 1, got %d", o.N)
@@ -130,8 +142,10 @@ func (o *options) validate() error {
 		bad("--server-pid must be a process id, got %d", o.ServerPID)
 	}
 	if o.MetricsURL != "" {
-		if u, err := url.Parse(o.MetricsURL); err != nil || u.Scheme != "http" {
-			bad("--metrics-url must be an http:// URL, got %q", o.MetricsURL)
+		for _, one := range strings.Split(o.MetricsURL, ",") {
+			if u, err := url.Parse(one); err != nil || u.Scheme != "http" {
+				bad("--metrics-url must be an http:// URL (or several, comma-separated), got %q", one)
+			}
 		}
 	}
 	switch progressMode(o.Progress) {
@@ -218,6 +232,9 @@ Scenarios:
   leave   a room of N; a third close cleanly, a third reset (SO_LINGER 0), a
           third stay; the time until the rest see the truth
   idle    N idle members; the server's memory per connection (RSS) and CPU
+  failover  a room of N over the nodes of a cluster (several --url); --event
+          (e.g. 'kill -9 PID' of one node's process) is run, and the time until
+          every member of the other nodes reads the total without --victim's
 
 Other commands:
   report  build BENCHMARKS.md and SVG charts from result JSON files

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -18,9 +19,13 @@ import (
 // by name, as parsed by expfmt (the parser Prometheus's own tools use).
 type samples map[string]*dto.MetricFamily
 
-// scrape fetches and parses url. It asks for no particular format, so a
-// Prometheus client answers in the text format.
+// scrape fetches and parses url (several, comma-separated, are merged: see
+// scrapeAll). It asks for no particular format, so a Prometheus client
+// answers in the text format.
 func scrape(ctx context.Context, url string) (samples, error) {
+	if urls := strings.Split(url, ","); len(urls) > 1 {
+		return scrapeAll(ctx, urls)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -36,6 +41,27 @@ func scrape(ctx context.Context, url string) (samples, error) {
 		return nil, fmt.Errorf("scrape %s: %s", url, resp.Status)
 	}
 	return parseProm(io.LimitReader(resp.Body, 64<<20))
+}
+
+// scrapeAll scrapes several servers (the nodes of a cluster) and merges
+// them: every series of every node, so that value and histogram sum over
+// the nodes.
+func scrapeAll(ctx context.Context, urls []string) (samples, error) {
+	merged := samples{}
+	for _, u := range urls {
+		s, err := scrape(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		for name, fam := range s {
+			if m := merged[name]; m != nil {
+				m.Metric = append(m.Metric, fam.Metric...)
+			} else {
+				merged[name] = fam
+			}
+		}
+	}
+	return merged, nil
 }
 
 // parseProm reads the Prometheus text exposition format. Names may be any
@@ -104,4 +130,23 @@ func bucketCount(b *dto.Bucket) float64 {
 		return f
 	}
 	return float64(b.GetCumulativeCount())
+}
+
+// labelled is the sum of metric name's series whose label has value, or NaN
+// when there is none.
+func (s samples) labelled(name, label, value string) float64 {
+	var sum float64
+	found := false
+	for _, m := range s[name].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == label && l.GetValue() == value {
+				sum += m.GetCounter().GetValue() + m.GetGauge().GetValue() + m.GetUntyped().GetValue()
+				found = true
+			}
+		}
+	}
+	if !found {
+		return math.NaN()
+	}
+	return sum
 }

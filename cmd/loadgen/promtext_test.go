@@ -1,7 +1,12 @@
 package main
 
 import (
+	"context"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -55,5 +60,40 @@ presence_push_latency_seconds_count{room="a"} 1
 	}
 	if _, err := parseProm(strings.NewReader("metric_without_value\n")); err == nil {
 		t.Error("a line without a value was accepted")
+	}
+}
+
+// TestScrapeSumsTheNodesOfACluster: several --metrics-url are merged, so
+// counters and histograms sum over the nodes, and labelled picks a label.
+func TestScrapeSumsTheNodesOfACluster(t *testing.T) {
+	node := func(sent, other int) string {
+		return "# TYPE presence_cluster_vectors_sent_total counter\n" +
+			"presence_cluster_vectors_sent_total{to=\"other_node\"} " + strconv.Itoa(other) + "\n" +
+			"presence_cluster_vectors_sent_total{to=\"this_node\"} " + strconv.Itoa(sent) + "\n" +
+			"# TYPE presence_push_latency_seconds histogram\n" +
+			"presence_push_latency_seconds_bucket{le=\"0.1\"} 1\npresence_push_latency_seconds_bucket{le=\"+Inf\"} 2\n" +
+			"presence_push_latency_seconds_sum 0.3\npresence_push_latency_seconds_count 2\n"
+	}
+	var urls []string
+	for _, body := range []string{node(1, 4), node(2, 5)} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, body) }))
+		t.Cleanup(srv.Close)
+		urls = append(urls, srv.URL)
+	}
+	s, err := scrape(context.Background(), strings.Join(urls, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.labelled("presence_cluster_vectors_sent_total", "to", "other_node"); got != 9 {
+		t.Errorf("other_node vectors = %v, want 9", got)
+	}
+	if got := s.value("presence_cluster_vectors_sent_total"); got != 12 {
+		t.Errorf("all vectors = %v, want 12", got)
+	}
+	if _, cum := s.histogram("presence_push_latency_seconds", nil); len(cum) != 2 || cum[1] != 4 {
+		t.Errorf("histogram cumulative %v, want [2 4]", cum)
+	}
+	if !math.IsNaN(s.labelled("presence_cluster_vectors_sent_total", "to", "nowhere")) {
+		t.Error("a label value nobody has must read NaN")
 	}
 }

@@ -109,6 +109,11 @@ func (r *run) steps(n int) *result.Latency {
 			bounds, cum := after.histogram("presence_push_latency_seconds", before)
 			res.ServerP50Ms = finite(1000 * histogramQuantile(0.5, bounds, cum))
 			res.ServerP99Ms = finite(1000 * histogramQuantile(0.99, bounds, cum))
+			if res.Samples > 0 {
+				msgs := after.labelled("presence_cluster_partials_sent_total", "to", "other_node") - before.labelled("presence_cluster_partials_sent_total", "to", "other_node") +
+					after.labelled("presence_cluster_vectors_sent_total", "to", "other_node") - before.labelled("presence_cluster_vectors_sent_total", "to", "other_node")
+				res.ClusterMessagesPerChange = finite(msgs / float64(res.Samples))
+			}
 		}
 	}
 	return res

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,9 +27,10 @@ import (
 // clients' readers run on their own goroutines and touch only atomics and
 // the counters below. live and all are guarded by mu.
 type worker struct {
-	cfg  workerConfig
-	ips  []net.IP
-	next atomic.Uint64
+	cfg   workerConfig
+	ips   []net.IP
+	next  atomic.Uint64
+	dials atomic.Uint64 // clients dialled, for the choice of server
 
 	mu   sync.Mutex
 	live []*client // members we have not closed (some may have been dropped)
@@ -97,11 +99,13 @@ func workerMain(stdin io.Reader, stdout io.Writer) int {
 }
 
 func newWorker(cfg workerConfig, out io.Writer) (*worker, error) {
-	u, err := wsURL(cfg.URL, cfg.Proto, cfg.Room)
-	if err != nil {
-		return nil, err
+	for _, base := range strings.Split(cfg.URL, ",") {
+		u, err := wsURL(base, cfg.Proto, cfg.Room)
+		if err != nil {
+			return nil, err
+		}
+		cfg.wsURLs = append(cfg.wsURLs, u)
 	}
-	cfg.wsURL = u
 	w := &worker{cfg: cfg, out: json.NewEncoder(out), rng: rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Index)))}
 	for _, s := range cfg.SourceIPs {
 		ip := net.ParseIP(s)
@@ -129,7 +133,7 @@ func (w *worker) handle(ctx context.Context, r request) {
 		if r.FailOnDrop {
 			base = r.DropBase
 		}
-		res = w.await(ctx, r.ID, int64(r.Count), base, r.Pub)
+		res = w.await(ctx, r.ID, int64(r.Count), base, r.SkipServer-1, r.Pub)
 	case opLeave:
 		res, err = w.leave(r.Clean, r.Reset)
 	case opChurn:
@@ -272,16 +276,17 @@ func (w *worker) progress(id int, value func() int64) (stop func()) {
 // the readers as they read, so the polling period does not enter them.
 // With dropBase ≥ 0 it gives up as soon as the server has dropped more
 // than dropBase of this worker's clients: the target then cannot be reached.
+// With skip ≥ 0 the members of server skip (an index in --url) are left out.
 // With pub the target is the step of the last publication read instead of
 // the count (Centrifugo's publication steps).
-func (w *worker) await(ctx context.Context, id int, target, dropBase int64, pub bool) awaitResult {
+func (w *worker) await(ctx context.Context, id int, target, dropBase int64, skip int, pub bool) awaitResult {
 	t := time.NewTicker(2 * time.Millisecond)
 	defer t.Stop()
 	var atTarget atomic.Int64
 	stopProgress := w.progress(id, atTarget.Load)
 	defer stopProgress()
 	for {
-		res := w.check(target, pub)
+		res := w.check(target, skip, pub)
 		atTarget.Store(int64(res.AtTarget))
 		if res.Done {
 			return res
@@ -298,13 +303,13 @@ func (w *worker) await(ctx context.Context, id int, target, dropBase int64, pub 
 	}
 }
 
-func (w *worker) check(target int64, pub bool) awaitResult {
+func (w *worker) check(target int64, skip int, pub bool) awaitResult {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	res := awaitResult{Dropped: w.stats.dropped.Load()}
 	var wrong map[int64]int
 	for _, c := range w.live {
-		if c.state.Load() != stAlive {
+		if c.state.Load() != stAlive || c.server == skip {
 			continue
 		}
 		res.Live++
@@ -382,14 +387,16 @@ func (w *worker) usage() (statsResult, error) {
 	rss, _ := readRSS(os.Getpid())
 	w.mu.Lock()
 	live := 0
+	perServer := make([]int, len(w.cfg.wsURLs))
 	for _, c := range w.live {
 		if c.state.Load() == stAlive {
 			live++
+			perServer[c.server]++
 		}
 	}
 	w.mu.Unlock()
 	return statsResult{
-		CPU: cpu, RSS: rss, MaxRSS: maxRSS, Live: live,
+		CPU: cpu, RSS: rss, MaxRSS: maxRSS, Live: live, PerServer: perServer,
 		CountFrames: w.stats.countFrames.Load(), OtherFrames: w.stats.otherFrames.Load(),
 		BadFrames: w.stats.badFrames.Load(), ErrorEvents: w.stats.errorEvents.Load(),
 		StaleSeq: w.stats.staleSeq.Load(), Dropped: w.stats.dropped.Load(),

@@ -1,5 +1,6 @@
 // Package metrics is the presence server's Prometheus registry: every
-// presence_* metric is defined in this file, and otel.go bridges
+// presence_* metric is defined in this file (the cluster's, registered only
+// in a cluster, in cluster.go), and otel.go bridges
 // protoactor's OpenTelemetry instruments onto the same registry. Metrics
 // receives events from the actor tree (it is an actors.Observer) and from
 // the network edge (a transport.Observer); main wires it to both.

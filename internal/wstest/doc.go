@@ -1,8 +1,8 @@
 // Package wstest is the test kit of every test tier of this project: the
-// root package's network, abuse, shutdown, kill and soak tests, transport's
-// internal tests, the conformance table (internal/conformance) and the
-// actor tests. It is test support, like net/http/httptest: nothing in the
-// server imports it.
+// root package's network, abuse, shutdown, kill, cluster and soak tests,
+// transport's internal tests, the conformance table (internal/conformance)
+// and the actor tests. It is test support, like net/http/httptest: nothing
+// in the server imports it.
 //
 // It holds, once each:
 //
@@ -18,7 +18,7 @@
 //   - eventually.go: waiting on a condition with a deadline (Poll,
 //     Eventually), never by sleeping;
 //   - process.go: building the server binary and running it (BuildBinary,
-//     StartBinary).
+//     StartBinary), with the tail of its log when a test fails.
 //
 // # Independence from the server
 //

@@ -34,10 +34,23 @@ type Run struct {
 	Leave   *Leave   `json:"leave,omitempty"`
 	Idle    *Idle    `json:"idle,omitempty"`
 
+	Failover *Failover `json:"failover,omitempty"`
+
 	Server  *Usage            `json:"server,omitempty"`
 	Loadgen *Usage            `json:"loadgen"`
 	Frames  Frames            `json:"frames"`
 	Metrics map[string]string `json:"metrics,omitempty"` // a few server metrics at the end, as read
+}
+
+// Failover is one node of a cluster failing under a full room.
+type Failover struct {
+	Event         string  `json:"event"`         // the command that made it fail
+	Victim        int     `json:"victim"`        // its index in --url
+	VictimMembers int     `json:"victimMembers"` // members it had
+	Survivors     int     `json:"survivors"`     // members of the other nodes: the corrected total
+	Done          bool    `json:"done"`          // every one of them read it
+	AtTarget      int     `json:"atTarget"`
+	CorrectedMs   float64 `json:"correctedMs"` // the command started → the last of them read it
 }
 
 // Setup is the filling of the room: the ramp itself.
@@ -69,6 +82,11 @@ type Latency struct {
 	LeaveP50Ms  float64 `json:"leaveP50Ms"`
 	ServerP50Ms float64 `json:"serverP50Ms,omitempty"` // presence_push_latency_seconds, change → last member written
 	ServerP99Ms float64 `json:"serverP99Ms,omitempty"`
+
+	// In a cluster (--metrics-url of every node): messages between nodes
+	// per step, partials to an aggregator and vectors pushed back
+	// (presence_cluster_{partials,vectors}_sent_total{to="other_node"}).
+	ClusterMessagesPerChange float64 `json:"clusterMessagesPerChange,omitempty"`
 }
 
 // Churn is a steady rate of joins and leaves into a room of N, and what
