@@ -32,6 +32,7 @@ type Room struct {
 	changes   int                        // membership changes since the last flush
 	changedAt time.Time                  // when the first of those happened
 	lastFlush time.Time
+	goneSince int         // members that left since the last flush (see inFlight)
 	timer     *time.Timer // pending flushDue; nil when none is due
 	targets   []*actor.PID
 	stopping  bool
@@ -95,6 +96,7 @@ func (r *Room) Receive(ctx actor.Context) {
 		delete(r.live, id)
 		delete(r.starting, id)
 		if wasLive {
+			r.goneSince++
 			r.changed(ctx)
 		}
 		if len(r.live)+len(r.starting) == 0 && !r.stopping {
@@ -173,7 +175,7 @@ func (r *Room) changed(ctx actor.Context) {
 // never had a count do. The frame is encoded once and the same message goes
 // to every recipient.
 func (r *Room) flush(ctx actor.Context) {
-	if r.changes == 0 || r.stopping || r.cluster.awaiting {
+	if r.changes == 0 || r.stopping || r.cluster.awaiting || r.inFlight(ctx) {
 		return
 	}
 	users := len(r.live) + r.cluster.others
@@ -205,6 +207,33 @@ func (r *Room) flush(ctx actor.Context) {
 	r.changes = 0
 	r.lastUsers = users
 	r.lastFlush = time.Now()
+	r.goneSince = 0
+}
+
+// maxInFlight bounds, in flush intervals, how long a flush waits for the
+// previous one (see inFlight).
+const maxInFlight = 10
+
+// inFlight reports whether the last flush is still on its way to members,
+// and if so checks again a fifth of an interval later. One fan-out at a
+// time: at tens of thousands of members a flush takes longer than the
+// interval, and a second one started meanwhile only queues a count behind
+// the first in every member's mailbox, which the member then skips for the
+// newer one; under steady churn the room spent its core on skipped counts
+// and members read a count every few seconds (docs/architecture.md §7).
+// Members that left since may never report the frame, so they are taken off
+// what is awaited, and the wait is bounded by maxInFlight intervals.
+func (r *Room) inFlight(ctx actor.Context) bool {
+	f := r.latest.Load()
+	if f == nil || f.pending.Load() <= int64(r.goneSince) ||
+		time.Since(r.lastFlush) >= maxInFlight*r.opts.FlushInterval {
+		return false
+	}
+	if r.timer == nil {
+		root, self := ctx.ActorSystem().Root, ctx.Self()
+		r.timer = time.AfterFunc(max(r.opts.FlushInterval/5, time.Millisecond), func() { root.Send(self, flushDueMsg) })
+	}
+	return true
 }
 
 // rebuild makes the member sets match ctx.Children() again, after a failure
