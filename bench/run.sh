@@ -7,8 +7,9 @@
 #                        # the report goes to bench/results/<stamp>-quick/ only
 #   bench/run.sh full    # the real numbers (~45 min): writes BENCHMARKS.md and bench/charts/*.svg
 #   bench/run.sh lean    # only the lean-connection rooms (9,000 and 15,000 idle members: memory,
-#                        # handshakes, fan-out) for ours, ours-noam, ours-v1 and the write floor, 3
-#                        # repetitions (~15 min): rewrites BENCHMARKS.md's "Lean connections" section
+#                        # handshakes, fan-out) for ours, ours-noam, ours-v1 and the write floor, and
+#                        # churn at 10,000 for ours, ours-noam, ours-v1; 3 repetitions (~22 min):
+#                        # rewrites BENCHMARKS.md's "Lean connections" section
 #
 # Environment: REPS (repetitions, default 3 in full, 1 in quick), PIN=0 (do
 # not pin with taskset), BENCH_PORT (first port to try, default 39080),
@@ -28,7 +29,7 @@ MODE=${1:-}
 case "$MODE" in
 quick | full | lean) ;;
 -h | --help)
-	sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)
@@ -226,7 +227,7 @@ ALL+=(centrifugo) # bench/baselines/centrifugo/bench.sh: idle with presence, the
 	echo "centrifugo: Centrifugo $CENTRIFUGO_VERSION ($CENTRIFUGO_MODULE, go install); idle with $(centrifugo_config idle) (presence on, join/leave off; loadgen --centrifugo-mode presence), ramp, churn and leave with $(centrifugo_config ramp) (presence and join/leave on; --centrifugo-mode joinleave); ramp also at N = $MID (ours too) and at N = $BIG once, bounded by --timeout 60s; idle also at N = $BIG"
 	echo "socketio: socket.io $(node -p "require('./bench/baselines/socketio/node_modules/socket.io/package.json').version"), engine.io $(node -p "require('./bench/baselines/socketio/node_modules/engine.io/package.json').version"), ws $(node -p "require('./bench/baselines/socketio/node_modules/ws/package.json').version")"
 	if [ "$MODE" = lean ]; then
-		echo "sizes: idle at N = ${FAN[*]} for ours, ours-noam, ours-v1 and floor, each followed by $IDLE_STEPS latency steps; idle hold $HOLD"
+		echo "sizes: idle at N = ${FAN[*]} for ours, ours-noam, ours-v1 and floor, each followed by $IDLE_STEPS latency steps; idle hold $HOLD; churn at N = $BIG for ours, ours-noam and ours-v1, 100 joins/s + 100 leaves/s for $CHURN_S"
 	else
 		echo "sizes: ramp at N = $SMALL for every server, at $MID for ours, gohub and centrifugo, and at $BIG for ours, ours-noam, ours-v1 and ours-sio, with $STEPS latency steps after each; Socket.IO and Centrifugo at $BIG once, bounded by --timeout $SIO_BIG_TIMEOUT and 60s; churn and leave at N = $SMALL for ours, gohub, socketio and centrifugo (joins paced at 300/s so that each can form the room) and at $BIG for ours; idle at N = $SMALL for every label (paced likewise), at $BIG for ours, ours-noam, ours-sio and centrifugo, and at ${FAN[*]} for ours, ours-noam, ours-v1 and floor, each followed by $IDLE_STEPS latency steps; churn 100 joins/s + 100 leaves/s for $CHURN_S; idle hold $HOLD"
 	fi
@@ -260,20 +261,30 @@ section() {
 
 log "mode $MODE, $REPS repetition(s), port $PORT, pinning: $PINNING"
 if [ "$MODE" = lean ]; then
-	for rep in $(seq "$REPS"); do lean_rooms "$rep"; done
+	for rep in $(seq "$REPS"); do
+		lean_rooms "$rep"
+		# Churn in the big room: the one fan-out at a time that the lean
+		# connections needed (docs/architecture.md §4).
+		for label in ours ours-noam ours-v1; do
+			run churn "$label" "$BIG" "$rep" --churn-rate 100 --duration "$CHURN_S" --timeout 60s
+		done
+	done
 	echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
 	"$BIN/loadgen" report --results "$OUT" --out "$OUT/report.md" --charts "$OUT/charts" --baselines floor,ours-v1
 	# The settings and the idle tables of that report, one heading level down.
-	extract() { awk -v h="## $1" '$0 == h { on = 1; next } on && /^## / { exit } on' "$OUT/report.md" | sed 's/^## /### /'; }
+	extract() { awk -v h="## $1" 'index($0, h) == 1 { on = 1; next } on && /^## / { exit } on' "$OUT/report.md" | sed 's/^## /### /'; }
 	{
 		echo "<!-- lean:begin -->"
 		echo "## Lean connections, focused: \`bench/run.sh lean\`"
 		echo
-		echo "A run of its own, later than the tables above: the lean-connection rooms only, with **ours-noam** (\`--actor-metrics=false\`) beside **ours** (actor metrics on, the default), **ours-v1** (before the lean connections) and the **floor**, side by side. Medians of $REPS; results in \`$OUT\`."
+		echo "A run of its own, later than the tables above: the lean-connection rooms and churn in the big room, with **ours-noam** (\`--actor-metrics=false\`) beside **ours** (actor metrics on, the default), **ours-v1** (before the lean connections) and the **floor**, side by side. Medians of $REPS; results in \`$OUT\`."
 		echo
 		echo "### The machine and the versions"
 		extract "The machine and the versions"
+		echo "### Idle rooms: memory, handshakes, fan-out against the floor"
 		extract "Idle: memory and CPU per connection"
+		echo "### Churn at $BIG"
+		extract "Churn:"
 		echo "<!-- lean:end -->"
 	} >"$OUT/lean-section.md"
 	section lean "$OUT/lean-section.md"
