@@ -29,7 +29,7 @@ ok=$(jq -s -r 'map(.ok) | all' $DIR/ramp-*[0-9].json $DIR/failover-*.json)
 cat <<EOF
 ## Cluster: one room over several processes
 
-\`bench/cluster.sh $MODE\` (run alone: \`flock -x /work/quiet.lock bench/cluster.sh $MODE\`),
+\`bench/cluster.sh $MODE\` (run alone on the machine),
 $(date -u +%Y-%m-%d), commit $(paste -sd' ' "$DIR/commit"), on this machine: $(nproc) cores,
 $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux; etcd $(etcd --version | awk '/etcd Version/ { print $3 }')
 and every node and load-generator worker on it, over loopback, sharing its two cores. Medians of

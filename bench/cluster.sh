@@ -6,7 +6,7 @@
 #   bench/cluster.sh full    # 6 nodes, 100,000 members, 3 repetitions: the numbers (~20 min)
 #
 # Numbers you will quote: run it alone, under the machine's lock:
-#   flock -x /work/quiet.lock bench/cluster.sh full
+#   bench/cluster.sh full   (with nothing else running)
 #
 # It builds the server and cmd/loadgen, starts etcd (Debian's etcd-server) on
 # loopback with a temporary data dir, and for each repetition
