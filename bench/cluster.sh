@@ -5,7 +5,7 @@
 #   bench/cluster.sh quick   # 5 nodes, 5,000 members, 1 repetition: checks the set-up (~3 min)
 #   bench/cluster.sh full    # 6 nodes, 100,000 members, 3 repetitions: the numbers (~20 min)
 #
-# Numbers you will quote: run it alone, under the machine's lock:
+# Numbers you will quote: run it alone on the machine:
 #   bench/cluster.sh full   (with nothing else running)
 #
 # It builds the server and cmd/loadgen, starts etcd (Debian's etcd-server) on
