@@ -35,7 +35,7 @@ $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux; et
 and every node and load-generator worker on it, over loopback, sharing its two cores. Medians of
 $REPS repetitions, the range in brackets. Every phase ended with exact counts: **$ok**.
 Results and logs: \`bench/results/$(basename "$DIR")/\`.
-$(if [ -s "$DIR/node-flags" ]; then echo "Every node ran with \`$(cat "$DIR/node-flags")\` besides the defaults: with the defaults (a ping every 25 s, 10 s to answer) the load generator, starved on this two-core machine, answered some pings too late and members were dropped for \`ping_timeout\` (bench/notes.md, *Cluster*)."; fi)
+$(if [ -s "$DIR/node-flags" ]; then echo "Every node ran with \`$(cat "$DIR/node-flags")\` besides the defaults: with the defaults (a ping every 25 s, 10 s to answer) the load generator, starved on this two-core machine, answered some pings too late and members were dropped for \`ping_timeout\` (bench/notes.md, *Reading the Cluster section*)."; fi)
 $(if [ -s "$DIR/failovers-from" ]; then echo "The ramps are this run's; the failover rows come from the run in \`bench/results/$(cat "$DIR/failovers-from")/\` (same commit, default node flags)."; fi)
 
 | what | measured | goal |

@@ -46,7 +46,7 @@ PORT_BASE=${PORT_BASE:-24000}
 # NODE_FLAGS: extra flags for every node. The full run gives clients longer to
 # answer a ping: its six load-generator workers, 16,667 sockets each on a
 # shared core, answered some of the default 10 s pong deadlines too late
-# (bench/notes.md, Cluster). The client pings play no part in the failovers.
+# (bench/notes.md, Reading the Cluster section). The client pings play no part in the failovers.
 DEFAULT_NODE_FLAGS=""
 [ "$MODE" = full ] && DEFAULT_NODE_FLAGS="--ping-interval 60s --pong-timeout 30s"
 read -ra NODE_FLAGS <<<"${NODE_FLAGS-$DEFAULT_NODE_FLAGS}"
