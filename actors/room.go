@@ -220,7 +220,7 @@ const maxInFlight = 10
 // interval, and a second one started meanwhile only queues a count behind
 // the first in every member's mailbox, which the member then skips for the
 // newer one; under steady churn the room spent its core on skipped counts
-// and members read a count every few seconds (docs/architecture.md §7).
+// and members read a count every few seconds (docs/architecture.md §4).
 // Members that left since may never report the frame, so they are taken off
 // what is awaited, and the wait is bounded by maxInFlight intervals.
 func (r *Room) inFlight(ctx actor.Context) bool {
