@@ -29,7 +29,6 @@ type relay struct {
 	n     *Node
 	rooms map[string]*relayRoom
 	rdv   *pcluster.Rendezvous // owners, over the live members
-	live  int                  // live members at the last view change
 
 	version     uint64               // last partial version handed out
 	expelledBy  map[string]time.Time // members that told us they blocked us, and when we last heard it
@@ -107,9 +106,7 @@ func (r *relay) scheduleTick(ctx actor.Context) {
 // are no longer live.
 func (r *relay) viewChanged(ctx actor.Context) {
 	r.pollBlocked()
-	members := r.n.view.liveMembers()
-	r.rdv.UpdateMembers(members)
-	r.live = len(members)
+	r.rdv.UpdateMembers(r.n.view.liveMembers())
 	r.n.obs.MembersLive(r.n.view.liveCount())
 	for _, rm := range r.rooms {
 		rm.forgetGone(r.n.view)
