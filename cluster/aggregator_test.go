@@ -12,6 +12,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	pcluster "github.com/asynkron/protoactor-go/cluster"
+
+	"presence/internal/wstest"
 )
 
 // These tests run one Aggregator (or one relay) in a local actor system,
@@ -124,7 +126,7 @@ func (h *aggHarness) partial(i int, count int64, v uint64, known ...string) {
 // handled waits until the aggregator has handled every partial sent so far.
 func (h *aggHarness) handled() {
 	h.t.Helper()
-	waitFor(h.t, 10*time.Second, func() (bool, string) {
+	wstest.Eventually(h.t, 10*time.Second, func() (bool, string) {
 		return h.done.Load() == h.sent.Load(), fmt.Sprintf("%d of %d partials handled", h.done.Load(), h.sent.Load())
 	})
 }
@@ -168,7 +170,7 @@ func TestAggregatorCoalescesPerNode(t *testing.T) {
 		}
 		last := (wave + 1) * 50
 		final := map[string]string{"o1": fmt.Sprintf("%d@%d", last, last+1), "o2": fmt.Sprintf("%d@%d", last/2, last/2+1), "o3": "5@1"}
-		waitFor(t, 10*time.Second, func() (bool, string) {
+		wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 			for i := 1; i <= 3; i++ {
 				got := h.sink.to(h.addr(i))
 				if len(got) == 0 {
@@ -219,7 +221,7 @@ func TestAggregatorWaitsForItsRebuild(t *testing.T) {
 	h.partial(3, 3, 10)
 	want := map[string]string{"o1": "1@10", "o2": "2@10", "o3": "3@10"}
 	// The refresh interval is an hour: this push is the rebuild's.
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 		for i := 1; i <= 3; i++ {
 			got := h.sink.to(h.addr(i))
 			if len(got) == 0 {
@@ -240,7 +242,7 @@ func TestAggregatorPublishesAfterARefreshInterval(t *testing.T) {
 	const refresh = 300 * time.Millisecond
 	h := newAggHarness(t, 10*time.Millisecond, refresh, 2)
 	h.partial(1, 4, 10, h.id(1), h.id(2)) // o2 is live and known, and silent
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 		return len(h.sink.to(h.addr(1))) > 0, "o1 got no vector"
 	})
 	first := h.sink.to(h.addr(1))[0]

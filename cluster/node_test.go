@@ -31,6 +31,7 @@ import (
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
 
 	"presence/actors"
+	"presence/internal/wstest"
 )
 
 // These tests run several nodes in one process on loopback, with
@@ -102,7 +103,7 @@ func startConfigured(t *testing.T, agent *test.InMemAgent, cfgs ...Config) []*te
 		out = append(out, tn)
 	}
 	for _, tn := range out {
-		waitFor(t, 20*time.Second, func() (bool, string) { return tn.Ready(), tn.selfID + " has not joined" })
+		wstest.Eventually(t, 20*time.Second, func() (bool, string) { return tn.Ready(), tn.selfID + " has not joined" })
 	}
 	return out
 }
@@ -114,7 +115,7 @@ func othersAre(t *testing.T, nodes []*testNode, room string, counts []int) {
 	for _, c := range counts {
 		total += c
 	}
-	waitFor(t, 20*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 20*time.Second, func() (bool, string) {
 		for i, tn := range nodes {
 			if got, ok := tn.othersOf(room); !ok || got != total-counts[i] {
 				return false, fmt.Sprintf("node %d: others %d (told %v), want %d", i, got, ok, total-counts[i])
@@ -163,7 +164,7 @@ func TestADeadNodeStopsCounting(t *testing.T) {
 	// stop counting it at once, before the membership store notices.
 	dead := nodes[1]
 	dead.cl.Remote.Shutdown(false)
-	waitFor(t, 20*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 20*time.Second, func() (bool, string) {
 		for _, i := range []int{0, 2} {
 			if got, _ := nodes[i].othersOf("r"); got != 6-counts[i] {
 				return false, fmt.Sprintf("node %d others %d, want %d", i, got, 6-counts[i])
@@ -230,7 +231,7 @@ func TestClusterAPIAddressesAndLastHeard(t *testing.T) {
 	for i, tn := range nodes {
 		// Every node pings every other once per refresh interval.
 		var doc apiCluster
-		waitFor(t, 20*time.Second, func() (bool, string) {
+		wstest.Eventually(t, 20*time.Second, func() (bool, string) {
 			doc = getAPICluster(t, tn)
 			for _, m := range doc.Members {
 				if !m.Self && m.LastHeard == nil {
@@ -255,7 +256,7 @@ func TestClusterAPIAddressesAndLastHeard(t *testing.T) {
 			}
 		}
 		// lastHeard is the last ping or pong, not the first.
-		waitFor(t, 20*time.Second, func() (bool, string) {
+		wstest.Eventually(t, 20*time.Second, func() (bool, string) {
 			for _, m := range getAPICluster(t, tn).Members {
 				if m.LastHeard != nil && !m.LastHeard.After(heard[m.ID]) {
 					return false, fmt.Sprintf("node %d: %s still last heard at %s", i, m.ID, m.LastHeard)

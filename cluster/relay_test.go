@@ -14,6 +14,7 @@ import (
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 
 	"presence/actors"
+	"presence/internal/wstest"
 )
 
 // roomsProbe stands in for a node's Rooms: it records every ClusterCount.
@@ -83,13 +84,13 @@ func TestTwoAggregatorsDoNotDoubleCount(t *testing.T) {
 	for _, v := range vectors {
 		sys.Root.Send(relayPID, v)
 	}
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 		return handled.Load() == int64(len(vectors)), fmt.Sprintf("relay handled %d of %d vectors", handled.Load(), len(vectors))
 	})
 	// Everything the relay told the rooms is queued before this marker.
 	const marker = -1
 	sys.Root.Send(n.rooms, &actors.ClusterCount{Room: "r", Others: marker})
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 		got := probe.told()
 		return len(got) > 0 && got[len(got)-1] == marker, fmt.Sprintf("rooms told others %v, waiting for the marker", got)
 	})
