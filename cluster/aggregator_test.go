@@ -22,6 +22,26 @@ import (
 // protoactor's remote uses): no network, no membership provider, no gossip,
 // so they run under the race detector too.
 
+// quietSystem is an actor system whose logger, also returned, discards
+// everything.
+func quietSystem() (*actor.ActorSystem, *slog.Logger) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet })), quiet
+}
+
+// countHandled counts the messages of type T the actor has finished
+// handling, so that a test can tell "nothing was sent" from "not handled yet".
+func countHandled[T any](n *atomic.Int64) actor.ReceiverMiddleware {
+	return func(next actor.ReceiverFunc) actor.ReceiverFunc {
+		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+			next(c, env)
+			if _, ok := env.Message.(T); ok {
+				n.Add(1)
+			}
+		}
+	}
+}
+
 // sentVector is one Vector an aggregator sent, to the relay at address, and
 // when (captured on the aggregator's goroutine, inside its Send).
 type sentVector struct {
@@ -80,32 +100,21 @@ type aggHarness struct {
 
 func newAggHarness(t *testing.T, flush, refresh time.Duration, origins int) *aggHarness {
 	t.Helper()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
+	sys, quiet := quietSystem()
 	h := &aggHarness{t: t, sys: sys, sink: &vectorSink{got: make(map[string][]sentVector)}}
 	sys.ProcessRegistry.RegisterAddressResolver(func(*actor.PID) (actor.Process, bool) { return h.sink, true })
 	h.n = &Node{
 		cfg: Config{Refresh: refresh, FlushInterval: flush},
 		log: quiet, obs: nopObserver{}, selfID: "host", view: newView("host"), sys: sys,
 	}
-	members := []*pcluster.Member{{Id: "host", Host: "127.0.0.1", Port: 9, Kinds: []string{AggregatorKind}}}
+	members := []*pcluster.Member{member("host", 9)}
 	for i := 1; i <= origins; i++ {
 		members = append(members, member(h.id(i), int32(i)))
 	}
 	h.n.view.setTopology(members, time.Now())
 
-	// Count the partials the aggregator has finished handling, so that a
-	// test can tell "nothing was sent" from "not handled yet".
-	counted := func(next actor.ReceiverFunc) actor.ReceiverFunc {
-		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
-			next(c, env)
-			if _, ok := env.Message.(*Partial); ok {
-				h.done.Add(1)
-			}
-		}
-	}
 	h.spawned = time.Now()
-	h.agg = sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return newAggregator(h.n) }, actor.WithReceiverMiddleware(counted)))
+	h.agg = sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return newAggregator(h.n) }, actor.WithReceiverMiddleware(countHandled[*Partial](&h.done))))
 	t.Cleanup(func() { _ = sys.Root.StopFuture(h.agg).Wait() })
 	return h
 }

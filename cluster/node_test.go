@@ -14,8 +14,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -85,18 +83,15 @@ func startConfigured(t *testing.T, agent *test.InMemAgent, cfgs ...Config) []*te
 	t.Helper()
 	var out []*testNode
 	for _, cfg := range cfgs {
-		inProcess := func(context.Context, Config, string) (pcluster.ClusterProvider, string, string, error) {
-			return test.NewTestProvider(agent, test.WithTestProviderServiceTtl(time.Hour), test.WithTestProviderRefreshTtl(time.Hour)), "", "in-process", nil
+		local, quiet := quietSystem()
+		inProcess := func(_ context.Context, _ Config, id string) (pcluster.ClusterProvider, string, string, error) {
+			// The test provider names members by system id.
+			return test.NewTestProvider(agent, test.WithTestProviderServiceTtl(time.Hour), test.WithTestProviderRefreshTtl(time.Hour)), id, "in-process", nil
 		}
-		nd, err := newNode(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, func(ctx context.Context, c Config, id string) (pcluster.ClusterProvider, string, string, error) {
-			p, _, name, err := inProcess(ctx, c, id)
-			return p, id, name, err // the test provider names members by system id
-		})
+		nd, err := newNode(cfg, quiet, nil, inProcess)
 		if err != nil {
 			t.Fatal(err)
 		}
-		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		local := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
 		tn := &testNode{Node: nd, local: local, others: make(map[string]int)}
 		probe := tn.local.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return tn }))
 		nd.Start(tn.local.Root, probe)
