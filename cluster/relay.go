@@ -215,7 +215,11 @@ func (r *relay) expelled(msg *Expelled) {
 		r.expelledBy[msg.From] = time.Now()
 		return
 	}
-	r.n.expel("member " + msg.From + " has removed this node from the cluster (" + map[bool]string{true: "after a partition both sides removed each other and this side is smaller", false: "this node was unreachable for too long"}[mutual] + ")")
+	why := "this node was unreachable for too long"
+	if mutual {
+		why = "after a partition both sides removed each other and this side is smaller"
+	}
+	r.n.expel("member " + msg.From + " has removed this node from the cluster (" + why + ")")
 }
 
 // leave tells every member this node is leaving, and stops refreshing.
