@@ -238,13 +238,14 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 
 // shutdown stops in this order, all within --shutdown-timeout:
 //  1. refuse new upgrades and sessions, /readyz → 503, let admitted upgrades reach the actors;
-//  2. close every Socket.IO session with Engine.IO's close packet (a
+//  2. in a cluster, leave it: the other nodes drop this node's counts;
+//  3. close every Socket.IO session with Engine.IO's close packet (a
 //     long-polling one gets it on its pending or next poll, which needs the
 //     HTTP server still serving);
-//  3. stop the HTTP server: the listener closes, plain requests finish;
-//  4. stop the actor tree: every Conn closes its socket with 1001;
-//  5. wait for the sockets to finish closing (forcing the stragglers);
-//  6. stop the actor system.
+//  4. stop the HTTP server: the listener closes, plain requests finish;
+//  5. stop the actor tree: every Conn closes its socket with 1001;
+//  6. wait for the sockets to finish closing (forcing the stragglers);
+//  7. stop the actor system.
 func (a *app) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()

@@ -12,6 +12,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	pcluster "github.com/asynkron/protoactor-go/cluster"
+
+	"presence/internal/wstest"
 )
 
 // These tests run one Aggregator (or one relay) in a local actor system,
@@ -19,6 +21,26 @@ import (
 // sends to other nodes' relays with an address resolver (the hook
 // protoactor's remote uses): no network, no membership provider, no gossip,
 // so they run under the race detector too.
+
+// quietSystem is an actor system whose logger, also returned, discards
+// everything.
+func quietSystem() (*actor.ActorSystem, *slog.Logger) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet })), quiet
+}
+
+// countHandled counts the messages of type T the actor has finished
+// handling, so that a test can tell "nothing was sent" from "not handled yet".
+func countHandled[T any](n *atomic.Int64) actor.ReceiverMiddleware {
+	return func(next actor.ReceiverFunc) actor.ReceiverFunc {
+		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+			next(c, env)
+			if _, ok := env.Message.(T); ok {
+				n.Add(1)
+			}
+		}
+	}
+}
 
 // sentVector is one Vector an aggregator sent, to the relay at address, and
 // when (captured on the aggregator's goroutine, inside its Send).
@@ -78,32 +100,21 @@ type aggHarness struct {
 
 func newAggHarness(t *testing.T, flush, refresh time.Duration, origins int) *aggHarness {
 	t.Helper()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
+	sys, quiet := quietSystem()
 	h := &aggHarness{t: t, sys: sys, sink: &vectorSink{got: make(map[string][]sentVector)}}
 	sys.ProcessRegistry.RegisterAddressResolver(func(*actor.PID) (actor.Process, bool) { return h.sink, true })
 	h.n = &Node{
 		cfg: Config{Refresh: refresh, FlushInterval: flush},
 		log: quiet, obs: nopObserver{}, selfID: "host", view: newView("host"), sys: sys,
 	}
-	members := []*pcluster.Member{{Id: "host", Host: "127.0.0.1", Port: 9, Kinds: []string{AggregatorKind}}}
+	members := []*pcluster.Member{member("host", 9)}
 	for i := 1; i <= origins; i++ {
 		members = append(members, member(h.id(i), int32(i)))
 	}
 	h.n.view.setTopology(members, time.Now())
 
-	// Count the partials the aggregator has finished handling, so that a
-	// test can tell "nothing was sent" from "not handled yet".
-	counted := func(next actor.ReceiverFunc) actor.ReceiverFunc {
-		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
-			next(c, env)
-			if _, ok := env.Message.(*Partial); ok {
-				h.done.Add(1)
-			}
-		}
-	}
 	h.spawned = time.Now()
-	h.agg = sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return newAggregator(h.n) }, actor.WithReceiverMiddleware(counted)))
+	h.agg = sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return newAggregator(h.n) }, actor.WithReceiverMiddleware(countHandled[*Partial](&h.done))))
 	t.Cleanup(func() { _ = sys.Root.StopFuture(h.agg).Wait() })
 	return h
 }
@@ -124,7 +135,7 @@ func (h *aggHarness) partial(i int, count int64, v uint64, known ...string) {
 // handled waits until the aggregator has handled every partial sent so far.
 func (h *aggHarness) handled() {
 	h.t.Helper()
-	waitFor(h.t, 10*time.Second, func() (bool, string) {
+	wstest.Eventually(h.t, 10*time.Second, func() (bool, string) {
 		return h.done.Load() == h.sent.Load(), fmt.Sprintf("%d of %d partials handled", h.done.Load(), h.sent.Load())
 	})
 }
@@ -168,7 +179,7 @@ func TestAggregatorCoalescesPerNode(t *testing.T) {
 		}
 		last := (wave + 1) * 50
 		final := map[string]string{"o1": fmt.Sprintf("%d@%d", last, last+1), "o2": fmt.Sprintf("%d@%d", last/2, last/2+1), "o3": "5@1"}
-		waitFor(t, 10*time.Second, func() (bool, string) {
+		wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 			for i := 1; i <= 3; i++ {
 				got := h.sink.to(h.addr(i))
 				if len(got) == 0 {
@@ -219,7 +230,7 @@ func TestAggregatorWaitsForItsRebuild(t *testing.T) {
 	h.partial(3, 3, 10)
 	want := map[string]string{"o1": "1@10", "o2": "2@10", "o3": "3@10"}
 	// The refresh interval is an hour: this push is the rebuild's.
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 		for i := 1; i <= 3; i++ {
 			got := h.sink.to(h.addr(i))
 			if len(got) == 0 {
@@ -240,7 +251,7 @@ func TestAggregatorPublishesAfterARefreshInterval(t *testing.T) {
 	const refresh = 300 * time.Millisecond
 	h := newAggHarness(t, 10*time.Millisecond, refresh, 2)
 	h.partial(1, 4, 10, h.id(1), h.id(2)) // o2 is live and known, and silent
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 		return len(h.sink.to(h.addr(1))) > 0, "o1 got no vector"
 	})
 	first := h.sink.to(h.addr(1))[0]

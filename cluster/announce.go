@@ -43,7 +43,7 @@ func newAnnouncer(ctx context.Context, cfg Config, selfID string) (*announcer, e
 		return nil, fmt.Errorf("etcd client for %v: %w", cfg.Etcd, err)
 	}
 	// The provider's key: BASE/NAME/ID, with BASE = /presence/NAME (provider.go).
-	a.client, a.key = c, etcdBaseKey+"/"+cfg.Name+"/"+cfg.Name+"/"+selfID
+	a.client, a.key = c, etcdBase(cfg.Name)+"/"+cfg.Name+"/"+selfID
 	return a, nil
 }
 

@@ -14,8 +14,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -31,6 +29,7 @@ import (
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
 
 	"presence/actors"
+	"presence/internal/wstest"
 )
 
 // These tests run several nodes in one process on loopback, with
@@ -84,25 +83,22 @@ func startConfigured(t *testing.T, agent *test.InMemAgent, cfgs ...Config) []*te
 	t.Helper()
 	var out []*testNode
 	for _, cfg := range cfgs {
-		inProcess := func(context.Context, Config, string) (pcluster.ClusterProvider, string, string, error) {
-			return test.NewTestProvider(agent, test.WithTestProviderServiceTtl(time.Hour), test.WithTestProviderRefreshTtl(time.Hour)), "", "in-process", nil
+		local, quiet := quietSystem()
+		inProcess := func(_ context.Context, _ Config, id string) (pcluster.ClusterProvider, string, string, error) {
+			// The test provider names members by system id.
+			return test.NewTestProvider(agent, test.WithTestProviderServiceTtl(time.Hour), test.WithTestProviderRefreshTtl(time.Hour)), id, "in-process", nil
 		}
-		nd, err := newNode(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, func(ctx context.Context, c Config, id string) (pcluster.ClusterProvider, string, string, error) {
-			p, _, name, err := inProcess(ctx, c, id)
-			return p, id, name, err // the test provider names members by system id
-		})
+		nd, err := newNode(cfg, quiet, nil, inProcess)
 		if err != nil {
 			t.Fatal(err)
 		}
-		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		local := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
 		tn := &testNode{Node: nd, local: local, others: make(map[string]int)}
 		probe := tn.local.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return tn }))
 		nd.Start(tn.local.Root, probe)
 		out = append(out, tn)
 	}
 	for _, tn := range out {
-		waitFor(t, 20*time.Second, func() (bool, string) { return tn.Ready(), tn.selfID + " has not joined" })
+		wstest.Eventually(t, 20*time.Second, func() (bool, string) { return tn.Ready(), tn.selfID + " has not joined" })
 	}
 	return out
 }
@@ -114,7 +110,7 @@ func othersAre(t *testing.T, nodes []*testNode, room string, counts []int) {
 	for _, c := range counts {
 		total += c
 	}
-	waitFor(t, 20*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 20*time.Second, func() (bool, string) {
 		for i, tn := range nodes {
 			if got, ok := tn.othersOf(room); !ok || got != total-counts[i] {
 				return false, fmt.Sprintf("node %d: others %d (told %v), want %d", i, got, ok, total-counts[i])
@@ -163,7 +159,7 @@ func TestADeadNodeStopsCounting(t *testing.T) {
 	// stop counting it at once, before the membership store notices.
 	dead := nodes[1]
 	dead.cl.Remote.Shutdown(false)
-	waitFor(t, 20*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 20*time.Second, func() (bool, string) {
 		for _, i := range []int{0, 2} {
 			if got, _ := nodes[i].othersOf("r"); got != 6-counts[i] {
 				return false, fmt.Sprintf("node %d others %d, want %d", i, got, 6-counts[i])
@@ -230,7 +226,7 @@ func TestClusterAPIAddressesAndLastHeard(t *testing.T) {
 	for i, tn := range nodes {
 		// Every node pings every other once per refresh interval.
 		var doc apiCluster
-		waitFor(t, 20*time.Second, func() (bool, string) {
+		wstest.Eventually(t, 20*time.Second, func() (bool, string) {
 			doc = getAPICluster(t, tn)
 			for _, m := range doc.Members {
 				if !m.Self && m.LastHeard == nil {
@@ -255,7 +251,7 @@ func TestClusterAPIAddressesAndLastHeard(t *testing.T) {
 			}
 		}
 		// lastHeard is the last ping or pong, not the first.
-		waitFor(t, 20*time.Second, func() (bool, string) {
+		wstest.Eventually(t, 20*time.Second, func() (bool, string) {
 			for _, m := range getAPICluster(t, tn).Members {
 				if m.LastHeard != nil && !m.LastHeard.After(heard[m.ID]) {
 					return false, fmt.Sprintf("node %d: %s still last heard at %s", i, m.ID, m.LastHeard)

@@ -27,6 +27,9 @@ import (
 // valid name shares.
 const etcdBaseKey = "/presence"
 
+// etcdBase is the base key the etcd provider of cluster name is given.
+func etcdBase(name string) string { return etcdBaseKey + "/" + name }
+
 // Keepalive on protoactor's gRPC connections. The pinned remote dials with
 // no keepalive at all, so a partition or a frozen peer would leave
 // connections that look healthy. With these:
@@ -61,7 +64,7 @@ const staticRefresh = 300 * time.Millisecond
 // (etcd_provider.go:71), automanaged by the bare system id.
 func newProvider(ctx context.Context, cfg Config, systemID string) (pcluster.ClusterProvider, string, string, error) {
 	if len(cfg.Etcd) > 0 {
-		p, err := etcd.NewWithConfig(etcdBaseKey+"/"+cfg.Name, clientv3.Config{
+		p, err := etcd.NewWithConfig(etcdBase(cfg.Name), clientv3.Config{
 			Endpoints: cfg.Etcd,
 			// Notice a dead etcd connection, and reconnect within about a
 			// second once etcd is back (gRPC's own backoff grows to 2 minutes):

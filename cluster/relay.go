@@ -29,7 +29,6 @@ type relay struct {
 	n     *Node
 	rooms map[string]*relayRoom
 	rdv   *pcluster.Rendezvous // owners, over the live members
-	live  int                  // live members at the last view change
 
 	version     uint64               // last partial version handed out
 	expelledBy  map[string]time.Time // members that told us they blocked us, and when we last heard it
@@ -107,9 +106,7 @@ func (r *relay) scheduleTick(ctx actor.Context) {
 // are no longer live.
 func (r *relay) viewChanged(ctx actor.Context) {
 	r.pollBlocked()
-	members := r.n.view.liveMembers()
-	r.rdv.UpdateMembers(members)
-	r.live = len(members)
+	r.rdv.UpdateMembers(r.n.view.liveMembers())
 	r.n.obs.MembersLive(r.n.view.liveCount())
 	for _, rm := range r.rooms {
 		rm.forgetGone(r.n.view)
@@ -218,7 +215,11 @@ func (r *relay) expelled(msg *Expelled) {
 		r.expelledBy[msg.From] = time.Now()
 		return
 	}
-	r.n.expel("member " + msg.From + " has removed this node from the cluster (" + map[bool]string{true: "after a partition both sides removed each other and this side is smaller", false: "this node was unreachable for too long"}[mutual] + ")")
+	why := "this node was unreachable for too long"
+	if mutual {
+		why = "after a partition both sides removed each other and this side is smaller"
+	}
+	r.n.expel("member " + msg.From + " has removed this node from the cluster (" + why + ")")
 }
 
 // leave tells every member this node is leaving, and stops refreshing.

@@ -14,10 +14,10 @@ import (
 // few refresh intervals) a Room for.
 type relayRoom struct {
 	name    string
-	local   int    // this node's members, as Rooms last reported
-	version uint64 // version of this node's partial
-	seq     uint64 // highest seq this node's Room has shown
-	zero    time.Time
+	local   int       // this node's members, as Rooms last reported
+	version uint64    // version of this node's partial
+	seq     uint64    // highest seq this node's Room has shown
+	zero    time.Time // since when local has been 0; zero while it is not (see retired)
 
 	remote map[string]*Entry // the other origins' latest partials, by origin
 	floor  uint64            // highest seq in the vectors
@@ -27,9 +27,9 @@ type relayRoom struct {
 	ownerAddr  string     // the member that hosts the aggregator, by rendezvous
 	agg        *actor.PID // the aggregator grain; nil until resolved
 	resolving  int        // generation of the resolution in flight; 0 if none
-	generation int
-	resyncAt   time.Time // last resync partial sent
-	lastPush   time.Time // last vector received
+	generation int        // last generation handed to a resolution
+	resyncAt   time.Time  // last resync partial sent
+	lastPush   time.Time  // last vector received
 }
 
 // resolveTimeout bounds one activation request to a placement actor.
@@ -191,8 +191,8 @@ func (r *relay) tell(rm *relayRoom, force bool) {
 	r.n.toRooms(&actors.ClusterCount{Room: rm.name, Others: others, Seq: rm.floor})
 }
 
-// forgetGone drops the partials of members that left the topology: they
-// can never count again.
+// forgetGone drops the partials of members that left the topology or were
+// blocked: they can never count again.
 func (rm *relayRoom) forgetGone(v *view) {
 	for origin := range rm.remote {
 		if v.isBlocked(origin) {

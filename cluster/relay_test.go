@@ -2,8 +2,6 @@ package cluster
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -14,6 +12,7 @@ import (
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 
 	"presence/actors"
+	"presence/internal/wstest"
 )
 
 // roomsProbe stands in for a node's Rooms: it records every ClusterCount.
@@ -42,8 +41,7 @@ func (p *roomsProbe) told() []int {
 // counted once, with its newest partial, whichever aggregator it came from
 // and in whatever order they arrive.
 func TestTwoAggregatorsDoNotDoubleCount(t *testing.T) {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
+	sys, quiet := quietSystem()
 	probe := &roomsProbe{}
 	n := &Node{
 		cfg: Config{Refresh: time.Hour, FlushInterval: 10 * time.Millisecond},
@@ -52,15 +50,7 @@ func TestTwoAggregatorsDoNotDoubleCount(t *testing.T) {
 	}
 	n.view.setTopology([]*pcluster.Member{member("self", 1), member("a", 2), member("b", 3)}, time.Now())
 	var handled atomic.Int64 // vectors the relay has finished with
-	counted := func(next actor.ReceiverFunc) actor.ReceiverFunc {
-		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
-			next(c, env)
-			if _, ok := env.Message.(*Vector); ok {
-				handled.Add(1)
-			}
-		}
-	}
-	relayPID := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return newRelay(n) }, actor.WithReceiverMiddleware(counted)))
+	relayPID := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return newRelay(n) }, actor.WithReceiverMiddleware(countHandled[*Vector](&handled))))
 	t.Cleanup(func() { _ = sys.Root.StopFuture(relayPID).Wait() })
 
 	sys.Root.Send(relayPID, &localCount{room: "r", users: 2, seq: 1}) // this node has the room
@@ -83,13 +73,13 @@ func TestTwoAggregatorsDoNotDoubleCount(t *testing.T) {
 	for _, v := range vectors {
 		sys.Root.Send(relayPID, v)
 	}
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 		return handled.Load() == int64(len(vectors)), fmt.Sprintf("relay handled %d of %d vectors", handled.Load(), len(vectors))
 	})
 	// Everything the relay told the rooms is queued before this marker.
 	const marker = -1
 	sys.Root.Send(n.rooms, &actors.ClusterCount{Room: "r", Others: marker})
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	wstest.Eventually(t, 10*time.Second, func() (bool, string) {
 		got := probe.told()
 		return len(got) > 0 && got[len(got)-1] == marker, fmt.Sprintf("rooms told others %v, waiting for the marker", got)
 	})
