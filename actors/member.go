@@ -97,9 +97,10 @@ func (m *Member) socketEnded(err error) { m.root.Send(m.self, &socketEnded{err: 
 // deliver writes the room's newest count, unless this member has already
 // written it or a newer one, and at most once per flush interval.
 //
-// Latest wins: while a slow write blocked this Member, several UserCounts may
-// have queued up; the first writes the newest frame and the rest are
-// skipped, so a slow member never sees a stale count.
+// Latest wins: while this Member waited (for its turn on the pool, or for
+// its pacing below), several UserCounts may have queued up; the first writes
+// the newest frame and the rest are skipped, so a late member never sees a
+// stale count.
 //
 // Pacing: the Room flushes at most once per interval, but a flush to
 // thousands of members takes a while, so one member can be reached late by

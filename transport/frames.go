@@ -47,7 +47,7 @@ func (p *parse) header(b []byte) (used int, done bool) {
 	for {
 		need := 2
 		if p.hn >= 2 {
-			need = headerLen(p.hdr[0], p.hdr[1])
+			need = headerLen(p.hdr[1])
 		}
 		if p.hn == need {
 			break
@@ -84,8 +84,9 @@ func (p *parse) header(b []byte) (used int, done bool) {
 	return used, true
 }
 
-// headerLen is the length of a frame header from its first two bytes.
-func headerLen(_, b1 byte) int {
+// headerLen is the length of a frame header from its second byte (the
+// length code and the mask bit; the first byte does not matter).
+func headerLen(b1 byte) int {
 	n := 2
 	switch b1 & 0x7f {
 	case 126:

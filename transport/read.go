@@ -94,7 +94,7 @@ func (c *Conn) readLoop() *LeaveError {
 // feed parses b, bytes just read from the peer, acting on every frame it
 // completes. It returns nil while reading goes on, or why the read side
 // ended. After a refusal it discards what the peer still sends (draining)
-// until MaxDrain bytes, and then reports the end again.
+// until maxDrain bytes, and then reports the end again.
 func (c *Conn) feed(b []byte) *LeaveError {
 	if c.draining {
 		c.drained += int64(len(b))
@@ -319,7 +319,7 @@ func (c *Conn) endOnReadError(err error) *LeaveError {
 // sends its close code with text. If the frame went out, the connection is
 // half-closed (FIN, so the peer reads the close frame and then EOF) and
 // drained: what the peer still sends is discarded for up to CloseTimeout and
-// MaxDrain bytes, since closing with unread input would send a reset and the
+// maxDrain bytes, since closing with unread input would send a reset and the
 // peer might lose the close frame.
 func (c *Conn) refuse(le *LeaveError, text string) *LeaveError {
 	le = c.setEnd(le)

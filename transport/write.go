@@ -12,7 +12,8 @@ import (
 )
 
 // TextFrame returns payload as one unmasked WebSocket text frame, the bytes
-// WriteFrame expects. It is called once per count flush, not once per member.
+// WriteFrame expects. A count is framed once per flush and format (the
+// wire.Message keeps the bytes), not once per member.
 func TextFrame(payload []byte) []byte {
 	return ws.MustCompileFrame(ws.NewTextFrame(payload))
 }

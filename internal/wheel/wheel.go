@@ -57,9 +57,6 @@ func New(tick time.Duration, n int) *Wheel {
 	return &Wheel{tick: tick, epoch: time.Now(), slots: make([]*Timer, max(n, 2))}
 }
 
-// Tick is the wheel's resolution.
-func (w *Wheel) Tick() time.Duration { return w.tick }
-
 // Arm makes t fire at the first tick at or after at. A timer already armed
 // for that tick or an earlier one is left alone (it fires first, and its
 // owner arms it again); one armed for a later tick is moved.

@@ -24,7 +24,8 @@ type Task interface {
 }
 
 // Pool runs Tasks on at most Max goroutines, in the order they were
-// submitted. The zero value is not usable; call New.
+// submitted, those of SubmitUrgent before those of Submit. The zero value is
+// not usable; call New.
 //
 // Concurrency: Submit may be called from any goroutine, also from a Task.
 type Pool struct {
