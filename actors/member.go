@@ -24,7 +24,7 @@ type Member struct {
 	socket Socket
 	writer MessageWriter // socket, when it picks its own format; nil for a /ws socket
 	opts   *Options
-	root   *actor.RootContext // for the pacing timer, which sends from outside Receive
+	root   *actor.RootContext // for what sends from outside Receive: the pacing timer and the socket callbacks
 	self   *actor.PID
 	timer  wheel.Timer // the pacing wait (Options.pacer)
 

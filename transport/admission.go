@@ -53,6 +53,7 @@ func (s *Server) releaseLocked(addr string) {
 func (s *Server) track(c *Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	c.srv = s // before the Conn is started, so its reader sees it without the lock
 	c.next = s.open
 	if s.open != nil {
 		s.open.prev = c

@@ -34,7 +34,7 @@ func TestCloseLingerSurvivesConcurrentRearm(t *testing.T) {
 	}
 	for i := range iterations {
 		start := mono()
-		c := newConn(nullConn{}, nil, e, "race", nil)
+		c := newConn(nullConn{}, nil, e, "race")
 		c.reading.Store(true) // a reader runs: Close lingers instead of shutting
 		c.startTimers()
 

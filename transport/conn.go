@@ -75,7 +75,7 @@ type Conn struct {
 
 	// The Server's open set is a list through its Conns (guarded by
 	// Server.mu): no map entry per socket.
-	srv        *Server // nil for a Conn of no Server (tests)
+	srv        *Server // set by Server.track; nil for a Conn no Server's list holds (a Socket.IO session's, tests)
 	prev, next *Conn
 }
 
@@ -100,8 +100,8 @@ func newEdge(cfg *Config, poll *poller, pool *workpool.Pool) *edge {
 	return &edge{cfg: cfg, wheel: wheel.New(tick, min(max(slots, 16), 4096)), poll: poll, pool: pool}
 }
 
-func newConn(nc net.Conn, early []byte, e *edge, remote string, srv *Server) *Conn {
-	c := &Conn{nc: nc, early: early, e: e, remote: remote, srv: srv}
+func newConn(nc net.Conn, early []byte, e *edge, remote string) *Conn {
+	c := &Conn{nc: nc, early: early, e: e, remote: remote}
 	c.rc = rawConn(nc)
 	c.timer.Init(c)
 	return c

@@ -49,7 +49,7 @@ func feed(t *testing.T, stream []byte, mode string) (msgs [][]byte, le *LeaveErr
 	if mode == ReadPoll && pollAvailable {
 		e = newEdge(fuzzConfig(), newPoller(), nil)
 	}
-	c := newConn(server, nil, e, "fuzz", nil)
+	c := newConn(server, nil, e, "fuzz")
 	drained := make(chan struct{})
 	go func() { // what the server writes: pongs, close frames
 		_, _ = io.Copy(io.Discard, client)

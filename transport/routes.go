@@ -108,7 +108,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.upgradeDone()
 
-	c, err := s.upgrade(w, r, addr, true)
+	c, err := s.upgrade(w, r, addr)
 	if err != nil {
 		s.release(addr)
 		return
@@ -118,12 +118,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 }
 
 // upgrade completes the WebSocket handshake of r and wraps the connection in
-// a Conn that nobody reads yet. A tracked Conn leaves the Server's open set
-// when it is shut (a /ws socket); an untracked one is counted by whoever
-// admitted it (a Socket.IO session's Admission). If the handshake fails, the
-// upgrader has answered (400, 426 …) on the hijacked connection, which is
-// closed.
-func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, addr string, tracked bool) (*Conn, error) {
+// a Conn that nobody reads yet and no list holds: /ws tracks it, a Socket.IO
+// session's Admission counts it instead. If the handshake fails, the upgrader
+// has answered (400, 426 …) on the hijacked connection, which is closed.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, addr string) (*Conn, error) {
 	nc, rw, _, err := s.upgrader.Upgrade(r, w)
 	if err != nil {
 		if nc != nil {
@@ -141,11 +139,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, addr string, tr
 		b, _ := rw.Peek(n)
 		early = append([]byte(nil), b...)
 	}
-	var srv *Server
-	if tracked {
-		srv = s
-	}
-	return newConn(nc, early, s.edge, addr, srv), nil
+	return newConn(nc, early, s.edge, addr), nil
 }
 
 func (s *Server) reject(w http.ResponseWriter, status int, reason Rejection, msg string) {

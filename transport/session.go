@@ -92,7 +92,7 @@ func (a *Admission) Release() {
 // the handshake fails, the upgrader has answered the client and the error
 // says why.
 func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, a *Admission) (*Conn, error) {
-	return s.upgrade(w, r, a.addr, false)
+	return s.upgrade(w, r, a.addr)
 }
 
 // Config returns the limits and timeouts the Server applies, defaults
