@@ -57,7 +57,7 @@ func needNode(t *testing.T) (node, dir string) {
 		if os.Getenv("PRESENCE_NODE_TESTS") == "required" {
 			t.Fatalf("PRESENCE_NODE_TESTS=required, but %s", what)
 		}
-		t.Skipf("skipping the npm ws interop tests: %s (./test.sh installs it; PRESENCE_NODE_TESTS=required makes this a failure)", what)
+		t.Skipf("skipping the npm interop tests: %s (./test.sh installs it; PRESENCE_NODE_TESTS=required makes this a failure)", what)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
