@@ -2,12 +2,10 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -50,11 +48,7 @@ type sioLine struct {
 // ("query:NAME", "auth:NAME", "none").
 func runSIO(t *testing.T, server, transports, room string) *sioPeer {
 	t.Helper()
-	node, dir := needNode(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "sio-client.mjs"), server, transports, room)
-	cmd.Dir = dir
-	cmd.Stderr = &testWriter{t: t}
+	cmd, cancel := nodeScript(t, 90*time.Second, "sio-client.mjs", server, transports, room)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

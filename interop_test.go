@@ -26,7 +26,6 @@ import (
 // nodePeer is one run of interop/ws-client.mjs.
 type nodePeer struct {
 	t      *testing.T
-	cmd    *exec.Cmd
 	mu     sync.Mutex
 	counts []wstest.Count
 	result *nodeResult
@@ -58,7 +57,7 @@ func needNode(t *testing.T) (node, dir string) {
 		if os.Getenv("PRESENCE_NODE_TESTS") == "required" {
 			t.Fatalf("PRESENCE_NODE_TESTS=required, but %s", what)
 		}
-		t.Skipf("skipping the npm ws interop tests: %s (./test.sh installs it; PRESENCE_NODE_TESTS=required makes this a failure)", what)
+		t.Skipf("skipping the npm interop tests: %s (./test.sh installs it; PRESENCE_NODE_TESTS=required makes this a failure)", what)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -71,14 +70,23 @@ func needNode(t *testing.T) (node, dir string) {
 	return node, dir
 }
 
+// nodeScript is the command that runs script, in interop/, with args: node
+// found by needNode, the test's log as its stderr, killed by cancel or
+// after timeout. The caller sets up its pipes and starts it.
+func nodeScript(t *testing.T, timeout time.Duration, script string, args ...string) (*exec.Cmd, context.CancelFunc) {
+	t.Helper()
+	node, dir := needNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join(dir, script)}, args...)...)
+	cmd.Dir = dir
+	cmd.Stderr = &testWriter{t: t}
+	return cmd, cancel
+}
+
 // runNode starts the script against url in mode, and reads its lines.
 func runNode(t *testing.T, url, mode, arg string) *nodePeer {
 	t.Helper()
-	node, dir := needNode(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "ws-client.mjs"), url, mode, arg)
-	cmd.Dir = dir
-	cmd.Stderr = &testWriter{t: t}
+	cmd, cancel := nodeScript(t, 60*time.Second, "ws-client.mjs", url, mode, arg)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +94,7 @@ func runNode(t *testing.T, url, mode, arg string) *nodePeer {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &nodePeer{t: t, cmd: cmd, done: make(chan struct{})}
+	p := &nodePeer{t: t, done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		sc := bufio.NewScanner(out)

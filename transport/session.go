@@ -22,12 +22,11 @@ type Admission struct {
 	once sync.Once
 }
 
-// Refusal says why a request was not admitted: the HTTP status, the reason
-// (the presence_upgrade_rejections_total label, already counted) and a
-// message for the client.
+// Refusal says why a request was not admitted: the HTTP status and a
+// message for the client. Its reason is already counted
+// (presence_upgrade_rejections_total).
 type Refusal struct {
 	Status  int
-	Reason  Rejection
 	Message string
 }
 
@@ -48,10 +47,10 @@ func (s *Server) Admit(r *http.Request) (*Admission, *Refusal) {
 	switch {
 	case s.draining:
 		s.obs.Rejected(RejectDraining)
-		return nil, &Refusal{http.StatusServiceUnavailable, RejectDraining, "the server is shutting down"}
+		return nil, &Refusal{http.StatusServiceUnavailable, "the server is shutting down"}
 	case s.cfg.MaxConnsPerIP > 0 && s.perAddr[addr] >= s.cfg.MaxConnsPerIP:
 		s.obs.Rejected(RejectPerIP)
-		return nil, &Refusal{http.StatusTooManyRequests, RejectPerIP, fmt.Sprintf("too many connections from %s (limit %d)", addr, s.cfg.MaxConnsPerIP)}
+		return nil, &Refusal{http.StatusTooManyRequests, fmt.Sprintf("too many connections from %s (limit %d)", addr, s.cfg.MaxConnsPerIP)}
 	}
 	s.perAddr[addr]++
 	s.sessions++
@@ -65,7 +64,7 @@ func (s *Server) Admit(r *http.Request) (*Admission, *Refusal) {
 func (s *Server) CheckOrigin(r *http.Request) *Refusal {
 	if ok, origin := s.origins.allows(r); !ok {
 		s.obs.Rejected(RejectOrigin)
-		return &Refusal{http.StatusForbidden, RejectOrigin, fmt.Sprintf("origin %q may not connect here", origin)}
+		return &Refusal{http.StatusForbidden, fmt.Sprintf("origin %q may not connect here", origin)}
 	}
 	return nil
 }

@@ -10,7 +10,7 @@ type ending struct {
 	reason leave.Reason
 	text   string
 	code   uint16 // close code for a WebSocket still open; 0 leaves it alone (it has ended)
-	reply  []byte // what a pending poll is answered with; nil when there is none to answer
+	reply  []byte // what a pending poll is answered with; nil: Engine.IO's close packet
 	cause  error  // the transport's own error, when it ended the session
 }
 
